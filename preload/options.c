@@ -1,0 +1,86 @@
+/*
+ * Environment variables of the injected library.  Parsing is strict: the
+ * whole value must be a decimal number in range, anything else is reported
+ * and replaced by the default, so a typo never silently changes a profile.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+/* Parse a whole decimal number in [min, max]; 0 on success, -1 if not. */
+int
+options_parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long	 v;
+	char		*end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Read an unsigned variable, reporting a bad value and using def. */
+static unsigned int
+options_uint(const char *name, unsigned int def, unsigned int min,
+    unsigned int max)
+{
+	const char	*s = getenv(name);
+	unsigned long	 v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	if (options_parse_uint(s, min, max, &v) != 0) {
+		fprintf(stderr, "pysig: %s=%.64s: not a whole number from %u "
+		    "to %u; using %u\n", name, s, min, max, def);
+		return def;
+	}
+	return (unsigned int)v;
+}
+
+/* Read PYSIG_* into cfg. */
+int
+options_load(struct options *cfg)
+{
+	const char	*s;
+	unsigned long	 v;
+	size_t		 n;
+
+	memset(cfg, 0, sizeof *cfg);
+	s = getenv("PYSIG_QUIET");
+	if (s != NULL && *s != '\0') {
+		if (options_parse_uint(s, 0, 1, &v) != 0)
+			fprintf(stderr, "pysig: PYSIG_QUIET=%.64s: not 0 or 1; "
+			    "using 0\n", s);
+		else
+			cfg->quiet = (int)v;
+	}
+	cfg->rate = options_uint("PYSIG_RATE", OPTIONS_RATE_DEFAULT, 1,
+	    OPTIONS_RATE_MAX);
+	cfg->max_depth = options_uint("PYSIG_MAX_DEPTH", OPTIONS_DEPTH_DEFAULT,
+	    1, OPTIONS_DEPTH_MAX);
+
+	s = getenv("PYSIG_OUTPUT");
+	if (s == NULL || *s == '\0')
+		s = "out.prof";
+	n = strlen(s);
+	if (n >= sizeof cfg->output - 16) {
+		fprintf(stderr, "pysig: PYSIG_OUTPUT: path too long; "
+		    "not profiling\n");
+		return -1;
+	}
+	memcpy(cfg->output, s, n + 1);
+	return 0;
+}

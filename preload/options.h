@@ -1,0 +1,30 @@
+/* Configuration of the injected library, read from the environment. */
+
+#ifndef PYSIG_OPTIONS_H
+#define PYSIG_OPTIONS_H
+
+#include <limits.h>
+
+#define OPTIONS_RATE_DEFAULT	100
+#define OPTIONS_RATE_MAX		10000
+#define OPTIONS_DEPTH_DEFAULT	1024
+#define OPTIONS_DEPTH_MAX	4096
+
+struct options {
+	char		output[PATH_MAX];
+	unsigned int	rate;		/* samples per CPU second */
+	unsigned int	max_depth;	/* Python frames kept per sample */
+	int		quiet;
+};
+
+/*
+ * Read PYSIG_* into cfg.  Bad values get one "pysig:" line on stderr each
+ * and the default.  Return 0, or -1 if profiling cannot go ahead (the
+ * reason has been printed).
+ */
+int	options_load(struct options *opt);
+/* Parse a whole decimal number in [min, max]; 0 on success, -1 if not. */
+int	options_parse_uint(const char *s, unsigned long min, unsigned long max,
+	    unsigned long *out);
+
+#endif

@@ -1,0 +1,615 @@
+/*
+ * The injected library.  A constructor checks that the process is a CPython
+ * we can read, opens the profile, starts the writer thread and arms a
+ * process CPU-time timer that sends SIGPROF; the handler (src/sample.c)
+ * fills a lock-free ring that the writer thread drains to the file every
+ * 200 ms.  At exit the timer is disarmed, the ring drained and a trailer
+ * written.  Any failure prints one "pysig:" line and leaves the program to
+ * run unprofiled; nothing here exits, aborts or changes the program's
+ * signal handling other than SIGPROF (and SIGSEGV/SIGBUS, chained).
+ */
+
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "guard.h"
+#include "options.h"
+#include "pylayout.h"
+#include "sample.h"
+#include "writer.h"
+
+#define PRELOAD_RING_BYTES	(4u << 20)
+#define PRELOAD_CODE_SLOTS	(1u << 16)
+#define PRELOAD_FLUSH_NS	200000000ULL	/* 200 ms */
+#define PRELOAD_STATS_NS	1000000000ULL	/* 1 s */
+#define PRELOAD_JOIN_SECONDS	5
+
+enum preload_state {
+	PRELOAD_OFF,
+	PRELOAD_RUNNING,
+	PRELOAD_DONE,
+};
+
+static struct {
+	enum preload_state	 state;
+	pid_t			 pid;
+	struct options		 opt;
+	char			 path[PATH_MAX];
+	int			 fd;
+	timer_t			 timer;
+	int			 timer_armed;
+	pthread_t		 thread;
+	sem_t			 wake;
+	_Atomic int		 stop;
+	struct writer		*writer;
+	uint64_t		 start_mono;
+	uint64_t		 start_cpu;
+	uint64_t		 samples_written;
+	char			 python[32];
+	unsigned long		 python_hex;
+} preload;
+
+static struct sampler	preload_sampler;
+
+/* Print one "pysig:" line on stderr. */
+static void __attribute__((format(printf, 1, 2)))
+preload_warn(const char *fmt, ...)
+{
+	char	buf[512];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, "pysig: ", 7) == 7)
+		(void)!write(STDERR_FILENO, buf, (size_t)n);
+}
+
+/* Nanoseconds on a clock. */
+static uint64_t
+preload_clock(clockid_t clock)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(clock, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Find the interpreter's version.  Py_Version (3.11+) is exact; before it,
+ * Py_GetVersion() returns a static string that is safe to read before the
+ * interpreter is initialised.  Return 0, or -1 if this is not a CPython.
+ */
+static int
+preload_python_version(int *major, int *minor, int *micro)
+{
+	const char	*(*get_version)(void);
+	const char	*v;
+	const unsigned long *hex;
+
+	get_version = (const char *(*)(void))dlsym(RTLD_DEFAULT,
+	    "Py_GetVersion");
+	if (get_version == NULL)
+		return -1;
+	v = get_version();
+	if (v == NULL || sscanf(v, "%d.%d.%d", major, minor, micro) != 3)
+		return -1;
+	snprintf(preload.python, sizeof preload.python, "%d.%d.%d", *major,
+	    *minor, *micro);
+	hex = dlsym(RTLD_DEFAULT, "Py_Version");
+	if (hex != NULL)
+		preload.python_hex = *hex;
+	else
+		preload.python_hex = ((unsigned long)*major << 24) |
+		    ((unsigned long)*minor << 16) |
+		    ((unsigned long)*micro << 8) | 0xf0;
+	if (strstr(v, "free-threading") != NULL)
+		return -2;
+	return 0;
+}
+
+/* Look up the CPython objects the sampler reads.  0 or -1 (printed). */
+static int
+preload_python_symbols(struct sampler_python *py)
+{
+	static const char *const names[] = {
+		"_PyRuntime", "PyCode_Type", "PyFrame_Type", "PyUnicode_Type",
+		"PyBytes_Type",
+	};
+	uintptr_t	*slots[] = {
+		&py->runtime, &py->code_type, &py->frame_type,
+		&py->unicode_type, &py->bytes_type,
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		*slots[i] = (uintptr_t)dlsym(RTLD_DEFAULT, names[i]);
+		if (*slots[i] == 0) {
+			preload_warn("Python %s: symbol %s not found; "
+			    "not profiling", preload.python, names[i]);
+			return -1;
+		}
+	}
+	/* A debug build has a different object layout. */
+	if (dlsym(RTLD_DEFAULT, "_Py_NegativeRefcount") != NULL ||
+	    dlsym(RTLD_DEFAULT, "_Py_RefTotal") != NULL) {
+		preload_warn("Python %s is a debug build, which is not "
+		    "supported; not profiling", preload.python);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * 3.13+ starts _PyRuntime with _Py_DebugOffsets: "xdebugpy", the version,
+ * then the thread state's offsets.  Check the one the walker starts from,
+ * so that a build with another layout is refused rather than misread.
+ */
+static int
+preload_python_check(const struct sampler_python *py)
+{
+	const char	*cookie = (const char *)py->runtime;
+	uint64_t	 version;
+
+	if (py->layout->minor < 13)
+		return 0;
+	if (memcmp(cookie, "xdebugpy", 8) != 0) {
+		preload_warn("Python %s: _PyRuntime has no debug offsets; "
+		    "not profiling", preload.python);
+		return -1;
+	}
+	memcpy(&version, cookie + 8, sizeof version);
+	if ((version >> 16) != (preload.python_hex >> 16)) {
+		preload_warn("Python %s: debug offsets are for version %llx; "
+		    "not profiling", preload.python,
+		    (unsigned long long)version);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a small file (e.g. /proc/self/cmdline); bytes read or -1. */
+static ssize_t
+preload_read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t	n, total = 0;
+	int	fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size) {
+		n = read(fd, buf + total, size - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	return total;
+}
+
+/* Append the HEADER record. */
+static void
+preload_header(struct writer *w)
+{
+	char	buf[8192], path[PATH_MAX];
+	ssize_t	n, i, start;
+
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "pysig", PACKAGE_VERSION);
+	writer_kv_u64(w, "pid", (uint64_t)getpid());
+	writer_kv_u64(w, "ppid", (uint64_t)getppid());
+	writer_kv(w, "python", preload.python);
+	snprintf(buf, sizeof buf, "%lx", preload.python_hex);
+	writer_kv(w, "python_hex", buf);
+	n = readlink("/proc/self/exe", path, sizeof path - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		writer_kv(w, "executable", path);
+	}
+	n = preload_read_file("/proc/self/cmdline", buf, sizeof buf - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		for (i = 0, start = 0; i <= n; i++) {
+			if (i == n || buf[i] == '\0') {
+				if (i > start || i < n)
+					writer_kv(w, "arg", buf + start);
+				start = i + 1;
+			}
+		}
+	}
+	if (getcwd(path, sizeof path) != NULL)
+		writer_kv(w, "cwd", path);
+	writer_kv_u64(w, "start_time_ns", preload_clock(CLOCK_REALTIME));
+	writer_kv_u64(w, "start_mono_ns", preload.start_mono);
+	writer_kv(w, "mode", "cpu");
+	writer_kv(w, "clock", "process-cputime");
+	writer_kv_u64(w, "rate", preload.opt.rate);
+	writer_kv_u64(w, "max_depth", preload.opt.max_depth);
+	writer_kv_u64(w, "buffer_bytes", PRELOAD_RING_BYTES);
+	writer_kv_end(w);
+}
+
+/* A percentile of the handler cost histogram, in ns. */
+static uint64_t
+preload_percentile(const uint64_t *hist, uint64_t total, double p)
+{
+	uint64_t	seen = 0, want;
+	unsigned int	b;
+
+	if (total == 0)
+		return 0;
+	want = (uint64_t)(p * (double)total);
+	if (want >= total)
+		want = total - 1;
+	for (b = 0; b < SAMPLER_HIST; b++) {
+		seen += hist[b];
+		if (seen > want)
+			return sampler_hist_value(b);
+	}
+	return sampler_hist_value(SAMPLER_HIST - 1);
+}
+
+/* Append a STATS or TRAILER record with the counters so far. */
+static void
+preload_stats(struct writer *w, int type)
+{
+	struct sampler_stats	*st = &preload_sampler.stats;
+	uint64_t		 hist[SAMPLER_HIST], total = 0, samples;
+	uint64_t		 now, cpu;
+	unsigned int		 b;
+	char			 rate[32];
+
+#define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+	for (b = 0; b < SAMPLER_HIST; b++) {
+		hist[b] = LOAD(st->cost_hist[b]);
+		total += hist[b];
+	}
+	samples = LOAD(st->samples);
+	now = preload_clock(CLOCK_MONOTONIC);
+	cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID) - preload.start_cpu;
+	writer_kv_begin(w, type);
+	writer_kv_u64(w, "samples", samples);
+	writer_kv_u64(w, "written", writer_samples(w));
+	writer_kv_u64(w, "dropped", LOAD(preload_sampler.ring.dropped));
+	writer_kv_u64(w, "truncated", LOAD(st->truncated));
+	writer_kv_u64(w, "no_python", LOAD(st->no_python));
+	writer_kv_u64(w, "invalid_frames", LOAD(st->invalid));
+	writer_kv_u64(w, "faults", LOAD(st->faults));
+	writer_kv_u64(w, "reentered", LOAD(st->reentered));
+	writer_kv_u64(w, "codes", LOAD(st->codes));
+	writer_kv_u64(w, "stacks", writer_stacks(w));
+	writer_kv_u64(w, "handler_ns_mean",
+	    total ? LOAD(st->cost_sum) / total : 0);
+	writer_kv_u64(w, "handler_ns_p50", preload_percentile(hist, total, .5));
+	writer_kv_u64(w, "handler_ns_p99", preload_percentile(hist, total, .99));
+	writer_kv_u64(w, "handler_ns_max", LOAD(st->cost_max));
+	writer_kv_u64(w, "duration_ns", now - preload.start_mono);
+	writer_kv_u64(w, "cpu_ns", cpu);
+	snprintf(rate, sizeof rate, "%.1f",
+	    cpu ? (double)samples * 1e9 / (double)cpu : 0.0);
+	writer_kv(w, "effective_rate", rate);
+	writer_kv_u64(w, "write_errors", writer_lost_bytes(w));
+	writer_kv_u64(w, "end_mono_ns", now);
+	writer_kv_end(w);
+#undef LOAD
+}
+
+/* Move every committed ring record into the writer. */
+static void
+preload_drain(void)
+{
+	struct ring		*r = &preload_sampler.ring;
+	const void		*p;
+	unsigned int		 type;
+	size_t			 len;
+
+	while ((p = ring_peek(r, &type, &len)) != NULL) {
+		if (type == SAMPLE_REC_STACK) {
+			const struct sample_stack *s = p;
+
+			if (!(s->flags & 0x8000))
+				writer_sample(preload.writer, s->time_ns,
+				    s->tid, s->flags, s->frames, s->nframes);
+		} else if (type == SAMPLE_REC_CODE) {
+			const struct sample_code *c = p;
+
+			if (c->id != 0)
+				writer_code(preload.writer, c->id,
+				    c->firstlineno, c->table_kind, c->flags,
+				    c->data, c->name_len,
+				    c->data + c->name_len, c->file_len,
+				    (const uint8_t *)c->data + c->name_len +
+				    c->file_len, c->table_len);
+		}
+		ring_release(r);
+	}
+}
+
+/* The writer thread: drain the ring to the file until told to stop. */
+static void *
+preload_writer(void *arg)
+{
+	struct timespec	deadline;
+	uint64_t	last_stats = preload_clock(CLOCK_MONOTONIC), now;
+
+	while (!atomic_load(&preload.stop)) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += (long)PRELOAD_FLUSH_NS;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		while (sem_timedwait(&preload.wake, &deadline) != 0 &&
+		    errno == EINTR)
+			;
+		preload_drain();
+		now = preload_clock(CLOCK_MONOTONIC);
+		if (now - last_stats >= PRELOAD_STATS_NS) {
+			preload_stats(preload.writer, REC_STATS);
+			last_stats = now;
+		}
+		writer_flush(preload.writer);
+	}
+	preload_drain();
+	preload_stats(preload.writer, REC_TRAILER);
+	writer_flush(preload.writer);
+	return NULL;
+}
+
+/* Stop sampling and finish the profile (atexit). */
+static void
+preload_fini(void)
+{
+	struct itimerspec	off;
+	struct timespec		deadline;
+	int			joined;
+
+	if (preload.state != PRELOAD_RUNNING || preload.pid != getpid())
+		return;
+	preload.state = PRELOAD_DONE;
+	memset(&off, 0, sizeof off);
+	if (preload.timer_armed)
+		timer_settime(preload.timer, 0, &off, NULL);
+	sampler_set(NULL);
+	atomic_store(&preload.stop, 1);
+	sem_post(&preload.wake);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += PRELOAD_JOIN_SECONDS;
+	joined = pthread_timedjoin_np(preload.thread, NULL, &deadline) == 0;
+	if (!joined) {
+		preload_warn("writer did not finish within %d s; %s may be "
+		    "incomplete", PRELOAD_JOIN_SECONDS, preload.path);
+		return;
+	}
+	if (preload.timer_armed)
+		timer_delete(preload.timer);
+	close(preload.fd);
+	if (!preload.opt.quiet)
+		preload_warn("%llu samples written to %s",
+		    (unsigned long long)writer_samples(preload.writer),
+		    preload.path);
+}
+
+/*
+ * In a child after fork() only the forking thread exists: there is no
+ * writer thread and no timer, and the parent's buffered samples belong to
+ * the parent.  The child stays unprofiled and leaves the file alone.
+ */
+static void
+preload_child(void)
+{
+	sampler_set(NULL);
+	sampler_forget_tid();
+	preload.state = PRELOAD_DONE;
+}
+
+/*
+ * Where to write.  A Python process started by a profiled process (the
+ * library comes with LD_PRELOAD) writes "<output>.<pid>" so that it does
+ * not overwrite its parent's profile.
+ */
+static void
+preload_path(void)
+{
+	const char	*root = getenv("PYSIG_ROOT_PID");
+	char		 pid[32];
+
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	if (root != NULL && strcmp(root, pid) != 0)
+		snprintf(preload.path, sizeof preload.path, "%s.%s",
+		    preload.opt.output, pid);
+	else {
+		snprintf(preload.path, sizeof preload.path, "%s",
+		    preload.opt.output);
+		setenv("PYSIG_ROOT_PID", pid, 1);
+	}
+}
+
+/* Map zeroed memory for the ring and the code registry. */
+static int
+preload_memory(void)
+{
+	void	*ring, *slots;
+
+	ring = mmap(NULL, PRELOAD_RING_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ring == MAP_FAILED)
+		return -errno;
+	slots = mmap(NULL, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot),
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slots == MAP_FAILED) {
+		munmap(ring, PRELOAD_RING_BYTES);
+		return -errno;
+	}
+	ring_init(&preload_sampler.ring, ring, PRELOAD_RING_BYTES);
+	codereg_init(&preload_sampler.reg, slots, PRELOAD_CODE_SLOTS);
+	return 0;
+}
+
+/* Start the writer thread with every signal blocked in it. */
+static int
+preload_start_writer(void)
+{
+	sigset_t	all, old;
+	int		error;
+
+	if (sem_init(&preload.wake, 0, 0) != 0)
+		return -errno;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&preload.thread, NULL, preload_writer, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -error;
+}
+
+/* Install the handler and arm the process CPU-time timer. */
+static int
+preload_start_timer(void)
+{
+	struct sigaction	sa;
+	struct sigevent		sev;
+	struct itimerspec	its;
+	long			period = 1000000000L / (long)preload.opt.rate;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sampler_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPROF, &sa, NULL) != 0)
+		return -errno;
+
+	/*
+	 * A POSIX timer, not setitimer(): it is not inherited by fork() and
+	 * is deleted by execve(), so no other program gets our SIGPROF.
+	 */
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGPROF;
+	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &preload.timer) != 0)
+		return -errno;
+	its.it_interval.tv_sec = period / 1000000000L;
+	its.it_interval.tv_nsec = period % 1000000000L;
+	its.it_value = its.it_interval;
+	if (timer_settime(preload.timer, 0, &its, NULL) != 0) {
+		int error = errno;
+
+		timer_delete(preload.timer);
+		return -error;
+	}
+	preload.timer_armed = 1;
+	return 0;
+}
+
+/* The constructor: decide whether to profile and start. */
+static void __attribute__((constructor))
+preload_init(void)
+{
+	int			major, minor, micro, error;
+	struct sampler		*s = &preload_sampler;
+
+	/* Never in set-user-ID or set-group-ID programs. */
+	if (getauxval(AT_SECURE))
+		return;
+	error = preload_python_version(&major, &minor, &micro);
+	if (error == -1)
+		return;		/* not CPython: stay out of the way */
+	if (error == -2) {
+		preload_warn("Python %s is a free-threading build, which is "
+		    "not supported; not profiling", preload.python);
+		return;
+	}
+	s->py.layout = pylayout_find(major, minor);
+	if (s->py.layout == NULL) {
+		preload_warn("Python %s is not supported (supported: %s); "
+		    "not profiling", preload.python, pylayout_supported());
+		return;
+	}
+	if (options_load(&preload.opt) != 0)
+		return;
+	if (preload_python_symbols(&s->py) != 0 ||
+	    preload_python_check(&s->py) != 0)
+		return;
+	s->max_depth = preload.opt.max_depth;
+	preload.pid = getpid();
+	preload_path();
+
+	preload.fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (preload.fd < 0) {
+		preload_warn("cannot open %s: %s; not profiling", preload.path,
+		    strerror(errno));
+		return;
+	}
+	if ((error = preload_memory()) != 0) {
+		preload_warn("cannot map the sample buffer: %s; not profiling",
+		    strerror(-error));
+		goto fail;
+	}
+	preload.start_mono = preload_clock(CLOCK_MONOTONIC);
+	preload.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
+	preload.writer = writer_create(preload.fd, preload.start_mono);
+	if (preload.writer == NULL) {
+		preload_warn("out of memory; not profiling");
+		goto fail;
+	}
+	writer_file_header(preload.writer);
+	preload_header(preload.writer);
+	if ((error = writer_flush(preload.writer)) != 0) {
+		preload_warn("cannot write %s: %s; not profiling", preload.path,
+		    strerror(-error));
+		goto fail;
+	}
+	if ((error = guard_install()) != 0) {
+		preload_warn("cannot install the fault handler: %s; "
+		    "not profiling", strerror(-error));
+		goto fail;
+	}
+	if ((error = preload_start_writer()) != 0) {
+		preload_warn("cannot start the writer thread: %s; "
+		    "not profiling", strerror(-error));
+		goto fail;
+	}
+	preload.state = PRELOAD_RUNNING;
+	atexit(preload_fini);
+	pthread_atfork(NULL, NULL, preload_child);
+	sampler_set(s);
+	if ((error = preload_start_timer()) != 0) {
+		preload_warn("cannot start the timer: %s; not profiling",
+		    strerror(-error));
+		preload.opt.quiet = 1;
+		preload_fini();
+		unlink(preload.path);
+	}
+	return;
+fail:
+	close(preload.fd);
+	unlink(preload.path);
+}

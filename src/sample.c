@@ -1,0 +1,438 @@
+/*
+ * SIGNAL CONTEXT: runs inside the SIGPROF handler. No malloc, stdio, locks,
+ * dlsym or logging. New external calls need an entry in tests/sigsafe.allow.
+ *
+ * The interrupted thread is stopped inside this handler, so its own frame
+ * chain cannot change under us; what can be inconsistent is a frame being
+ * pushed or popped at the instant of the signal (the compiler may order the
+ * stores that link a frame as it likes).  Every pointer is checked for
+ * plausibility and every object for its type before it is followed, and a
+ * memory fault is caught by guard.c and counted: the sample is kept up to
+ * the last good frame.  Nothing here touches a reference count or calls
+ * into Python.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "guard.h"
+#include "pystr.h"
+#include "sample.h"
+
+#define PEEK(type, addr)	(*(const volatile type *)(uintptr_t)(addr))
+
+/* Set when a record is abandoned: the consumer skips it. */
+#define SAMPLE_DISCARD		0x8000
+
+static _Atomic(struct sampler *)	 sampler_active;
+static __thread volatile sig_atomic_t	 sampler_busy;
+static __thread uint32_t		 sampler_tid;
+
+/* What one walk has reserved, kept in memory so a fault can finish it. */
+struct sampler_walk {
+	struct sample_stack	*stack;
+	struct ring_slot	 stack_slot;
+	struct sample_code	*code;
+	struct ring_slot	 code_slot;
+	unsigned int		 n;
+	unsigned int		 flags;
+};
+
+/* Make s the sampler the handler uses (NULL: the handler does nothing). */
+void
+sampler_set(struct sampler *s)
+{
+	atomic_store_explicit(&sampler_active, s, memory_order_release);
+}
+
+/* Forget the calling thread's cached thread id (after fork). */
+void
+sampler_forget_tid(void)
+{
+	sampler_tid = 0;
+}
+
+/* Monotonic time in nanoseconds. */
+static inline uint64_t
+sampler_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Mix 64 bits (murmur3 finaliser). */
+static inline uint64_t
+sampler_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Does obj look like an object of the given type? */
+static inline int
+sampler_is(const struct pylayout *l, uintptr_t obj, uintptr_t type)
+{
+	return pystr_ptr_ok(obj) && PEEK(uintptr_t, obj + l->ob_type) == type;
+}
+
+/*
+ * The fingerprint of a code object: its address and what names it.  A new
+ * code object at a freed one's address differs in at least one of these
+ * unless it has the same name, file and first line, in which case the old
+ * identity is the right one anyway.
+ */
+static uint32_t
+sampler_code_fp(const struct sampler_python *py, uintptr_t code)
+{
+	const struct pylayout	*l = py->layout;
+	uintptr_t		 name, file, table;
+	uint64_t		 h;
+	uint32_t		 fp;
+
+	name = PEEK(uintptr_t, code + l->code_name);
+	file = PEEK(uintptr_t, code + l->code_filename);
+	table = PEEK(uintptr_t, code + l->code_linetable);
+	h = sampler_mix(code ^ ((uint64_t)PEEK(uint32_t,
+	    code + l->code_firstlineno) << 48));
+	h = sampler_mix(h ^ name ^ pystr_fingerprint(l, name));
+	h = sampler_mix(h ^ file ^ (table << 7));
+	if (l->code_qualname >= 0) {
+		uintptr_t q = PEEK(uintptr_t, code + l->code_qualname);
+
+		h = sampler_mix(h ^ q ^ pystr_fingerprint(l, q));
+	}
+	fp = (uint32_t)(h ^ (h >> 32));
+	return fp != 0 ? fp : 1;
+}
+
+/* Append the definition of a code object; its new id, or 0 if no room. */
+static uint32_t
+sampler_define(struct sampler *s, struct sampler_walk *w, uintptr_t code,
+    uint32_t fp)
+{
+	const struct pylayout	*l = s->py.layout;
+	struct sample_code	*rec;
+	uintptr_t		 name, file, table;
+	const uint8_t		*tdata = NULL;
+	long			 tlen = 0, nlen, flen;
+	int			 cut1, cut2;
+	uint32_t		 id;
+
+	name = PEEK(uintptr_t, code + (l->code_qualname >= 0 ?
+	    l->code_qualname : l->code_name));
+	file = PEEK(uintptr_t, code + l->code_filename);
+	table = PEEK(uintptr_t, code + l->code_linetable);
+	if (sampler_is(l, table, s->py.bytes_type))
+		tlen = pystr_bytes(l, table, &tdata);
+	if (tlen < 0)
+		tlen = 0;
+	rec = ring_reserve(&s->ring, sizeof *rec + 2 * SAMPLER_MAX_NAME +
+	    (size_t)(tlen > SAMPLER_MAX_TABLE ? SAMPLER_MAX_TABLE : tlen),
+	    SAMPLE_REC_CODE, &w->code_slot);
+	if (rec == NULL)
+		return 0;
+	rec->id = 0;	/* abandoned unless completed below */
+	w->code = rec;
+
+	rec->flags = 0;
+	if (tlen > SAMPLER_MAX_TABLE) {
+		tlen = SAMPLER_MAX_TABLE;
+		rec->flags |= CODE_TABLE_TRUNCATED;
+	}
+	nlen = pystr_utf8(l, name, rec->data, SAMPLER_MAX_NAME, &cut1);
+	if (nlen < 0) {
+		memcpy(rec->data, "?", 1);
+		nlen = 1;
+	}
+	flen = pystr_utf8(l, file, rec->data + nlen, SAMPLER_MAX_NAME, &cut2);
+	if (flen < 0) {
+		memcpy(rec->data + nlen, "?", 1);
+		flen = 1;
+	}
+	if (cut1 || cut2)
+		rec->flags |= CODE_NAME_TRUNCATED;
+	if (tlen > 0)
+		memcpy(rec->data + nlen + flen, tdata, (size_t)tlen);
+	rec->firstlineno = PEEK(int32_t, code + l->code_firstlineno);
+	rec->name_len = (uint32_t)nlen;
+	rec->file_len = (uint32_t)flen;
+	rec->table_len = (uint32_t)tlen;
+	rec->table_kind = (uint8_t)l->table_kind;
+	id = codereg_new_id(&s->reg);
+	rec->id = id;
+
+	w->code = NULL;
+	ring_commit(&s->ring, &w->code_slot);
+	codereg_publish(&s->reg, code, fp, id);
+	atomic_fetch_add_explicit(&s->stats.codes, 1, memory_order_relaxed);
+	return id;
+}
+
+/* The id of a code object, defining it the first time. */
+static uint32_t
+sampler_code_id(struct sampler *s, struct sampler_walk *w, uintptr_t code)
+{
+	uint32_t	fp, id;
+
+	fp = sampler_code_fp(&s->py, code);
+	id = codereg_lookup(&s->reg, code, fp);
+	if (id == 0)
+		id = sampler_define(s, w, code, fp);
+	return id;
+}
+
+/* The calling thread's Python thread state, or 0. */
+static uintptr_t
+sampler_tstate(const struct sampler_python *py)
+{
+	uintptr_t	key = py->runtime + (uintptr_t)py->layout->runtime_tss;
+
+	/* Py_tss_t is { int _is_initialized; pthread_key_t _key; }. */
+	if (PEEK(int, key) == 0)
+		return 0;
+	return (uintptr_t)pthread_getspecific(PEEK(pthread_key_t,
+	    key + sizeof(int)));
+}
+
+/* The innermost frame of a thread state, or 0. */
+static uintptr_t
+sampler_top(const struct pylayout *l, uintptr_t ts)
+{
+	uintptr_t	cframe;
+
+	if (l->ts_cframe >= 0) {
+		cframe = PEEK(uintptr_t, ts + l->ts_cframe);
+		if (!pystr_ptr_ok(cframe))
+			return 0;
+		return PEEK(uintptr_t, cframe + l->cframe_frame);
+	}
+	return PEEK(uintptr_t, ts + l->ts_frame);
+}
+
+/* Is an interpreter frame a C-stack shim (3.12+)? */
+static inline int
+sampler_is_shim(const struct pylayout *l, uintptr_t f)
+{
+	return l->owner_cstack >= 0 &&
+	    PEEK(int8_t, f + l->frame_owner) == l->owner_cstack;
+}
+
+/* Count Python frames from f, stopping past limit. */
+static unsigned int
+sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
+{
+	unsigned int	n = 0;
+
+	while (pystr_ptr_ok(f) && n <= limit) {
+		if (l->frames == PYFRAMES_OBJECT || !sampler_is_shim(l, f))
+			n++;
+		f = PEEK(uintptr_t, f + l->frame_back);
+	}
+	return n;
+}
+
+/*
+ * Read up to w->stack's capacity of frames from f into the stack record.
+ * Stops at the first frame that fails validation and flags it.
+ */
+static void
+sampler_fill(struct sampler *s, struct sampler_walk *w, uintptr_t f,
+    unsigned int cap)
+{
+	const struct pylayout	*l = s->py.layout;
+	struct writer_frame	*out = w->stack->frames;
+	uintptr_t		 code, instr;
+	int64_t			 addr, size;
+	uint32_t		 id, entry;
+	int			 lasti;
+
+	while (pystr_ptr_ok(f) && w->n < cap) {
+		if (l->frames == PYFRAMES_OBJECT) {
+			if (!sampler_is(l, f, s->py.frame_type))
+				goto invalid;
+			code = PEEK(uintptr_t, f + l->frame_code);
+			if (!sampler_is(l, code, s->py.code_type))
+				goto invalid;
+			lasti = PEEK(int, f + l->frame_lasti);
+			addr = lasti < 0 ? -1 : (int64_t)lasti * l->lasti_scale;
+			entry = 1;
+		} else {
+			if (sampler_is_shim(l, f)) {
+				/* The frame above a shim was entered from C. */
+				if (w->n > 0)
+					out[w->n - 1].ref |= 1;
+				f = PEEK(uintptr_t, f + l->frame_back);
+				continue;
+			}
+			code = PEEK(uintptr_t, f + l->frame_code);
+			if (!sampler_is(l, code, s->py.code_type))
+				goto invalid;
+			instr = PEEK(uintptr_t, f + l->frame_instr);
+			size = (int64_t)PEEK(long, code + l->var_size) * 2;
+			addr = (int64_t)(instr - (code + (uintptr_t)l->code_code));
+			if (addr < 0 || addr >= size)
+				addr = -1;
+			entry = l->frame_is_entry >= 0 ?
+			    (PEEK(uint8_t, f + l->frame_is_entry) != 0) : 0;
+		}
+		id = sampler_code_id(s, w, code);
+		if (id == 0) {
+			w->flags |= SAMPLE_DISCARD;
+			return;
+		}
+		out[w->n].ref = id << 1 | entry;
+		out[w->n].addr = (int32_t)addr;
+		w->n++;
+		f = PEEK(uintptr_t, f + l->frame_back);
+	}
+	/* The outermost frame read was entered from C if a shim or nothing
+	 * lies below it. */
+	if (w->n > 0 && l->frames == PYFRAMES_INTERP &&
+	    (!pystr_ptr_ok(f) || sampler_is_shim(l, f)))
+		out[w->n - 1].ref |= 1;
+	return;
+invalid:
+	w->flags |= STACK_INVALID;
+	atomic_fetch_add_explicit(&s->stats.invalid, 1, memory_order_relaxed);
+}
+
+/* Walk the calling thread's Python stack into the ring. */
+static __attribute__((noinline)) void
+sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now)
+{
+	const struct pylayout	*l = s->py.layout;
+	uintptr_t		 ts, top = 0;
+	unsigned int		 depth = 0;
+
+	ts = sampler_tstate(&s->py);
+	if (pystr_ptr_ok(ts)) {
+		top = sampler_top(l, ts);
+		depth = sampler_count(l, top, s->max_depth);
+	} else {
+		w->flags |= STACK_NOPY;
+		atomic_fetch_add_explicit(&s->stats.no_python, 1,
+		    memory_order_relaxed);
+	}
+	if (depth > s->max_depth) {
+		depth = s->max_depth;
+		w->flags |= STACK_TRUNCATED;
+		atomic_fetch_add_explicit(&s->stats.truncated, 1,
+		    memory_order_relaxed);
+	}
+	w->stack = ring_reserve(&s->ring, sizeof *w->stack +
+	    depth * sizeof w->stack->frames[0], SAMPLE_REC_STACK,
+	    &w->stack_slot);
+	if (w->stack == NULL)
+		return;
+	w->stack->time_ns = now;
+	w->stack->tid = sampler_tid;
+	if (depth > 0)
+		sampler_fill(s, w, top, depth);
+}
+
+/* Take one sample of the calling thread now. */
+void
+sampler_take(struct sampler *s, uint64_t now)
+{
+	struct sampler_walk	w;
+	sigjmp_buf		env;
+
+	memset(&w, 0, sizeof w);
+	if (sampler_tid == 0)
+		sampler_tid = (uint32_t)syscall(SYS_gettid);
+	atomic_fetch_add_explicit(&s->stats.samples, 1, memory_order_relaxed);
+	if (sigsetjmp(env, 0) == 0) {
+		guard_arm(&env);
+		sampler_walk(s, &w, now);
+		guard_arm(NULL);
+	} else {
+		/* A fault: w is in memory (its address escaped), keep it. */
+		w.flags |= STACK_FAULT;
+		atomic_fetch_add_explicit(&s->stats.faults, 1,
+		    memory_order_relaxed);
+	}
+	if (w.code != NULL) {
+		w.code->id = 0;
+		ring_commit(&s->ring, &w.code_slot);
+	}
+	if (w.stack != NULL) {
+		w.stack->flags = (uint16_t)w.flags;
+		w.stack->nframes = (uint16_t)w.n;
+		ring_commit(&s->ring, &w.stack_slot);
+	}
+}
+
+/* Histogram bucket of a cost in ns. */
+unsigned int
+sampler_hist_bucket(uint64_t ns)
+{
+	unsigned int	b;
+
+	if (ns < SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS)
+		return (unsigned int)(ns / SAMPLER_HIST_NS);
+	ns /= SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS;
+	b = SAMPLER_HIST_LINEAR;
+	while (ns > 1 && b < SAMPLER_HIST - 1) {
+		ns >>= 1;
+		b++;
+	}
+	return b;
+}
+
+/* The upper bound of a bucket in ns. */
+uint64_t
+sampler_hist_value(unsigned int bucket)
+{
+	if (bucket < SAMPLER_HIST_LINEAR)
+		return (uint64_t)(bucket + 1) * SAMPLER_HIST_NS;
+	return (uint64_t)SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS <<
+	    (bucket - SAMPLER_HIST_LINEAR + 1);
+}
+
+/* The SIGPROF handler. */
+void
+sampler_signal(int sig, siginfo_t *si, void *uc)
+{
+	struct sampler	*s;
+	int		 saved = errno;
+	uint64_t	 t0, cost, max;
+
+	s = atomic_load_explicit(&sampler_active, memory_order_acquire);
+	if (s == NULL)
+		goto out;
+	if (sampler_busy) {
+		atomic_fetch_add_explicit(&s->stats.reentered, 1,
+		    memory_order_relaxed);
+		goto out;
+	}
+	sampler_busy = 1;
+	t0 = sampler_now();
+	sampler_take(s, t0);
+	cost = sampler_now() - t0;
+	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->stats.cost_hist[sampler_hist_bucket(cost)],
+	    1, memory_order_relaxed);
+	max = atomic_load_explicit(&s->stats.cost_max, memory_order_relaxed);
+	while (cost > max && !atomic_compare_exchange_weak_explicit(
+	    &s->stats.cost_max, &max, cost, memory_order_relaxed,
+	    memory_order_relaxed))
+		;
+	sampler_busy = 0;
+out:
+	errno = saved;
+}

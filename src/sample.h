@@ -1,0 +1,101 @@
+/*
+ * The sampler: what the SIGPROF handler does.  It reads the interrupted
+ * thread's Python frames through the layout of the running CPython version
+ * and appends one record to the ring; the first time it meets a function it
+ * also appends the function's definition.  Set up and torn down in normal
+ * context with the timer disarmed; sampler_signal() is the handler.
+ */
+
+#ifndef PYSIG_SAMPLE_H
+#define PYSIG_SAMPLE_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "codereg.h"
+#include "pylayout.h"
+#include "ring.h"
+#include "writer.h"
+
+/* Ring record types. */
+#define SAMPLE_REC_STACK	1
+#define SAMPLE_REC_CODE		2
+
+/* Handler cost histogram: 32 ns linear buckets to 8 us, then powers of 2. */
+#define SAMPLER_HIST_LINEAR	256
+#define SAMPLER_HIST_NS		32
+#define SAMPLER_HIST		(SAMPLER_HIST_LINEAR + 24)
+
+/* Upper limits on what one record may hold. */
+#define SAMPLER_MAX_DEPTH	4096
+#define SAMPLER_MAX_NAME	1024	/* bytes of UTF-8 per name */
+#define SAMPLER_MAX_TABLE	(256 * 1024)
+
+/* A stack as it sits in the ring. */
+struct sample_stack {
+	uint64_t		time_ns;	/* CLOCK_MONOTONIC */
+	uint32_t		tid;
+	uint16_t		flags;		/* STACK_* (format.h) */
+	uint16_t		nframes;
+	struct writer_frame	frames[];	/* innermost first */
+};
+
+/* A function definition as it sits in the ring. */
+struct sample_code {
+	uint32_t	id;
+	int32_t		firstlineno;
+	uint32_t	name_len;
+	uint32_t	file_len;
+	uint32_t	table_len;
+	uint8_t		table_kind;
+	uint8_t		flags;		/* CODE_* (format.h) */
+	uint16_t	unused;
+	char		data[];		/* name, file name, line table */
+};
+
+/* Counters, read by the writer thread for the trailer. */
+struct sampler_stats {
+	_Atomic uint64_t	samples;	/* handler ran with sampling on */
+	_Atomic uint64_t	no_python;
+	_Atomic uint64_t	truncated;
+	_Atomic uint64_t	invalid;
+	_Atomic uint64_t	faults;
+	_Atomic uint64_t	reentered;
+	_Atomic uint64_t	codes;
+	_Atomic uint64_t	cost_sum;
+	_Atomic uint64_t	cost_max;
+	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
+};
+
+/* Addresses of CPython objects, found by the preload at start-up. */
+struct sampler_python {
+	const struct pylayout	*layout;
+	uintptr_t		 runtime;	/* &_PyRuntime */
+	uintptr_t		 code_type;	/* &PyCode_Type */
+	uintptr_t		 frame_type;	/* &PyFrame_Type */
+	uintptr_t		 unicode_type;	/* &PyUnicode_Type */
+	uintptr_t		 bytes_type;	/* &PyBytes_Type */
+};
+
+struct sampler {
+	struct sampler_python	py;
+	unsigned int		max_depth;
+	struct ring		ring;
+	struct codereg		reg;
+	struct sampler_stats	stats;
+};
+
+/* Make s the sampler the handler uses (NULL: the handler does nothing). */
+void		sampler_set(struct sampler *s);
+/* The SIGPROF handler. */
+void		sampler_signal(int, siginfo_t *, void *);
+/* Forget the calling thread's cached thread id (after fork). */
+void		sampler_forget_tid(void);
+/* Take one sample of the calling thread now (tests and the handler). */
+void		sampler_take(struct sampler *s, uint64_t now_ns);
+/* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
+unsigned int	sampler_hist_bucket(uint64_t ns);
+uint64_t	sampler_hist_value(unsigned int bucket);
+
+#endif

@@ -1,0 +1,486 @@
+/*
+ * Unit tests for the sampler (src/sample.c) on fake interpreter memory laid
+ * out with each version's table: thread state, frames, code objects and
+ * strings, built here the way CPython 3.8 to 3.13 lay them out.
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "format.h"
+#include "guard.h"
+#include "pylayout.h"
+#include "sample.h"
+
+static const int minors[] = { 8, 9, 10, 11, 12, 13 };
+#define NMINORS	(int)(sizeof minors / sizeof minors[0])
+
+/* Stand-ins for the type objects: only their addresses matter. */
+static char	type_code, type_frame, type_unicode, type_bytes;
+
+static struct sampler		 s;
+static const struct pylayout	*l;
+static uint8_t			*runtime;
+static pthread_key_t		 key;
+static uint8_t			*tstate;
+static uint8_t			*cframe;
+
+/* Zeroed, 16-aligned memory that is never freed during a test. */
+static uint8_t *
+zalloc(size_t n)
+{
+	uint8_t *p = aligned_alloc(16, (n + 15) & ~(size_t)15);
+
+	memset(p, 0, n);
+	return p;
+}
+
+static void
+put_ptr(uint8_t *obj, int off, const void *v)
+{
+	memcpy(obj + off, &v, sizeof v);
+}
+
+/* A compact str (ASCII or not, kind from the content). */
+static uintptr_t
+make_str(const char *utf8)
+{
+	uint32_t	 cp[256];
+	size_t		 n = 0, i;
+	const unsigned char *p = (const unsigned char *)utf8;
+	unsigned int	 kind = 1, ascii = 1, state;
+	uint8_t		*obj, *data;
+	long		 len, hash = -1;
+
+	while (*p) {
+		if (*p < 0x80)
+			cp[n] = *p++;
+		else if (*p < 0xe0) {
+			cp[n] = (uint32_t)(*p & 0x1f) << 6 | (p[1] & 0x3f);
+			p += 2;
+		} else if (*p < 0xf0) {
+			cp[n] = (uint32_t)(*p & 0x0f) << 12 |
+			    (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+			p += 3;
+		} else {
+			cp[n] = (uint32_t)(*p & 0x07) << 18 |
+			    (uint32_t)(p[1] & 0x3f) << 12 |
+			    (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+			p += 4;
+		}
+		if (cp[n] > 0x7f)
+			ascii = 0;
+		if (cp[n] > 0xff && kind == 1)
+			kind = 2;
+		if (cp[n] > 0xffff)
+			kind = 4;
+		n++;
+	}
+	obj = zalloc((size_t)l->uni_compact_size + (n + 1) * 4);
+	put_ptr(obj, l->ob_type, &type_unicode);
+	data = obj + (ascii ? l->uni_ascii_size : l->uni_compact_size);
+	for (i = 0; i < n; i++) {
+		if (kind == 1)
+			data[i] = (uint8_t)cp[i];
+		else if (kind == 2)
+			((uint16_t *)(void *)data)[i] = (uint16_t)cp[i];
+		else
+			((uint32_t *)(void *)data)[i] = cp[i];
+	}
+	len = (long)n;
+	memcpy(obj + l->uni_length, &len, sizeof len);
+	memcpy(obj + l->uni_hash, &hash, sizeof hash);
+	state = kind << l->uni_kind_shift | 1u << l->uni_compact_shift |
+	    ascii << l->uni_ascii_shift;
+	memcpy(obj + l->uni_state, &state, sizeof state);
+	return (uintptr_t)obj;
+}
+
+/* A code object named name (qualname qual on 3.11+) in file. */
+static uint8_t *
+make_code(const char *name, const char *qual, const char *file, int first)
+{
+	uint8_t	*code = zalloc(1024), *tab;
+	long	 units = 100, tlen = 4;
+
+	put_ptr(code, l->ob_type, &type_code);
+	put_ptr(code, l->code_name, (void *)make_str(name));
+	if (l->code_qualname >= 0)
+		put_ptr(code, l->code_qualname, (void *)make_str(qual));
+	put_ptr(code, l->code_filename, (void *)make_str(file));
+	memcpy(code + l->code_firstlineno, &first, sizeof first);
+	tab = zalloc(64);
+	put_ptr(tab, l->ob_type, &type_bytes);
+	memcpy(tab + l->var_size, &tlen, sizeof tlen);
+	memcpy(tab + l->bytes_data, "\x01\x02\x03\x04", 4);
+	put_ptr(code, l->code_linetable, tab);
+	if (l->code_code >= 0)
+		memcpy(code + l->var_size, &units, sizeof units);
+	return code;
+}
+
+/* A frame running code at byte offset addr, linked to back. */
+static uint8_t *
+make_frame(uint8_t *code, int addr, uint8_t *back)
+{
+	uint8_t	*f = zalloc(256);
+
+	put_ptr(f, l->frame_back, back);
+	put_ptr(f, l->frame_code, code);
+	if (l->frames == PYFRAMES_OBJECT) {
+		int lasti = addr / l->lasti_scale;
+
+		put_ptr(f, l->ob_type, &type_frame);
+		memcpy(f + l->frame_lasti, &lasti, sizeof lasti);
+	} else {
+		put_ptr(f, l->frame_instr, code + l->code_code + addr);
+	}
+	return f;
+}
+
+/* A C-stack shim frame (3.12+). */
+static uint8_t *
+make_shim(uint8_t *back)
+{
+	uint8_t	*f = zalloc(256);
+
+	put_ptr(f, l->frame_back, back);
+	f[l->frame_owner] = (uint8_t)l->owner_cstack;
+	return f;
+}
+
+/* Make f the current thread's innermost frame. */
+static void
+set_top(uint8_t *f)
+{
+	if (l->ts_cframe >= 0)
+		put_ptr(cframe, l->cframe_frame, f);
+	else
+		put_ptr(tstate, l->ts_frame, f);
+}
+
+static void
+setup_version(int minor)
+{
+	int	one = 1;
+
+	l = pylayout_find(3, minor);
+	ck_assert_ptr_nonnull(l);
+	memset(&s, 0, sizeof s);
+	s.py.layout = l;
+	s.py.code_type = (uintptr_t)&type_code;
+	s.py.frame_type = (uintptr_t)&type_frame;
+	s.py.unicode_type = (uintptr_t)&type_unicode;
+	s.py.bytes_type = (uintptr_t)&type_bytes;
+	s.max_depth = 64;
+	ck_assert_int_eq(ring_init(&s.ring, zalloc(1 << 20), 1 << 20), 0);
+	ck_assert_int_eq(codereg_init(&s.reg,
+	    zalloc(1024 * sizeof(struct codereg_slot)), 1024), 0);
+	runtime = zalloc((size_t)l->runtime_tss + 16);
+	ck_assert_int_eq(pthread_key_create(&key, NULL), 0);
+	memcpy(runtime + l->runtime_tss, &one, sizeof one);
+	memcpy(runtime + l->runtime_tss + sizeof(int), &key, sizeof key);
+	s.py.runtime = (uintptr_t)runtime;
+	tstate = zalloc(512);
+	cframe = zalloc(64);
+	if (l->ts_cframe >= 0)
+		put_ptr(tstate, l->ts_cframe, cframe);
+	pthread_setspecific(key, tstate);
+}
+
+/* What one sample produced. */
+struct got {
+	unsigned int		ncodes;
+	char			names[16][64];
+	uint32_t		ids[16];
+	int32_t			firsts[16];
+	unsigned int		flags;
+	unsigned int		nframes;
+	struct writer_frame	frames[128];
+	int			have_stack;
+};
+
+/* Sample and read back what went into the ring. */
+static void
+take(struct got *g)
+{
+	const void	*p;
+	unsigned int	 type;
+	size_t		 len;
+
+	memset(g, 0, sizeof *g);
+	sampler_take(&s, 1000);
+	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
+		if (type == SAMPLE_REC_CODE) {
+			const struct sample_code *c = p;
+
+			ck_assert_uint_lt(g->ncodes, 16);
+			ck_assert_uint_lt(c->name_len, 63);
+			memcpy(g->names[g->ncodes], c->data, c->name_len);
+			g->ids[g->ncodes] = c->id;
+			g->firsts[g->ncodes] = c->firstlineno;
+			ck_assert_uint_eq(c->table_len, 4);
+			ck_assert_uint_eq(c->table_kind, (unsigned)l->table_kind);
+			g->ncodes++;
+		} else {
+			const struct sample_stack *st = p;
+
+			ck_assert_int_eq(g->have_stack, 0);
+			g->have_stack = 1;
+			g->flags = st->flags;
+			g->nframes = st->nframes;
+			ck_assert_uint_le(st->nframes, 128);
+			memcpy(g->frames, st->frames,
+			    st->nframes * sizeof st->frames[0]);
+			ck_assert_uint_eq(st->time_ns, 1000);
+		}
+		ring_release(&s.ring);
+	}
+	ck_assert_int_eq(g->have_stack, 1);
+}
+
+/* The name defined for an id in g, or NULL. */
+static const char *
+name_of(const struct got *g, uint32_t ref)
+{
+	unsigned int	i;
+
+	for (i = 0; i < g->ncodes; i++)
+		if (g->ids[i] == ref >> 1)
+			return g->names[i];
+	return NULL;
+}
+
+START_TEST(test_basic_stack)
+{
+	uint8_t		*cm, *cf, *cg, *fm, *ff, *fg, *top;
+	struct got	 g;
+	const char	*want_g;
+
+	setup_version(minors[_i]);
+	cm = make_code("<module>", "<module>", "app.py", 1);
+	cf = make_code("run", "Job.run", "app.py", 10);
+	cg = make_code("inner", "Job.run.<locals>.inner", "関数.py", 20);
+	fm = make_frame(cm, 40, NULL);
+	if (l->owner_cstack >= 0)
+		fm = make_frame(cm, 40, make_shim(NULL));
+	ff = make_frame(cf, 12, fm);
+	top = ff;
+	if (l->owner_cstack >= 0)
+		top = make_shim(ff);	/* g called from C, e.g. sorted() */
+	fg = make_frame(cg, 6, top);
+	if (l->frame_is_entry >= 0) {
+		fm[l->frame_is_entry] = 1;
+		fg[l->frame_is_entry] = 1;
+	}
+	set_top(fg);
+	take(&g);
+	ck_assert_uint_eq(g.flags, 0);
+	ck_assert_uint_eq(g.nframes, 3);
+	ck_assert_uint_eq(g.ncodes, 3);
+	want_g = l->code_qualname >= 0 ? "Job.run.<locals>.inner" : "inner";
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), want_g);
+	ck_assert_str_eq(name_of(&g, g.frames[1].ref),
+	    l->code_qualname >= 0 ? "Job.run" : "run");
+	ck_assert_str_eq(name_of(&g, g.frames[2].ref), "<module>");
+	ck_assert_int_eq(g.frames[0].addr, 6);
+	ck_assert_int_eq(g.frames[1].addr, 12);
+	ck_assert_int_eq(g.frames[2].addr, 40);
+	/* Entry frames: g and <module> were entered from C, run was not. */
+	ck_assert_uint_eq(g.frames[0].ref & 1, 1);
+	ck_assert_uint_eq(g.frames[1].ref & 1,
+	    l->frames == PYFRAMES_OBJECT ? 1u : 0u);
+	ck_assert_uint_eq(g.frames[2].ref & 1, 1);
+
+	/* A second sample defines nothing new and reuses the ids. */
+	{
+		struct got g2;
+
+		take(&g2);
+		ck_assert_uint_eq(g2.ncodes, 0);
+		ck_assert_mem_eq(g2.frames, g.frames, 3 * sizeof g.frames[0]);
+	}
+	ck_assert_uint_eq(atomic_load(&s.stats.samples), 2);
+	ck_assert_uint_eq(atomic_load(&s.stats.codes), 3);
+}
+END_TEST
+
+START_TEST(test_no_python)
+{
+	struct got	g;
+	int		zero = 0;
+
+	setup_version(minors[_i]);
+	pthread_setspecific(key, NULL);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_NOPY);
+	ck_assert_uint_eq(g.nframes, 0);
+	/* Before the interpreter has created its key. */
+	pthread_setspecific(key, tstate);
+	memcpy(runtime + l->runtime_tss, &zero, sizeof zero);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_NOPY);
+	ck_assert_uint_eq(atomic_load(&s.stats.no_python), 2);
+	/* A thread state with no frame yet: empty, not "no Python". */
+	memcpy(runtime + l->runtime_tss, &(int){ 1 }, sizeof(int));
+	take(&g);
+	ck_assert_uint_eq(g.flags, 0);
+	ck_assert_uint_eq(g.nframes, 0);
+}
+END_TEST
+
+START_TEST(test_truncated_keeps_innermost)
+{
+	uint8_t		*c[50], *f = NULL;
+	struct got	 g;
+	char		 name[16];
+	int		 i;
+
+	setup_version(minors[_i]);
+	s.max_depth = 10;
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		c[i] = make_code(name, name, "deep.py", i + 1);
+		f = make_frame(c[i], 2 * i, f);
+	}
+	set_top(f);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_TRUNCATED);
+	ck_assert_uint_eq(g.nframes, 10);
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), "f49");
+	ck_assert_str_eq(name_of(&g, g.frames[9].ref), "f40");
+	ck_assert_uint_eq(atomic_load(&s.stats.truncated), 1);
+}
+END_TEST
+
+START_TEST(test_invalid_frame_cut)
+{
+	uint8_t		*ca, *cb, *fa, *fb, *bad;
+	struct got	 g;
+
+	setup_version(minors[_i]);
+	ca = make_code("a", "a", "x.py", 1);
+	cb = make_code("b", "b", "x.py", 5);
+	/* A frame whose code pointer points at something not a code. */
+	bad = make_frame(ca, 0, NULL);
+	put_ptr(bad, l->frame_code, (void *)make_str("not code"));
+	fa = make_frame(ca, 2, bad);
+	fb = make_frame(cb, 4, fa);
+	set_top(fb);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_INVALID);
+	ck_assert_uint_eq(g.nframes, 2);
+	ck_assert_str_eq(name_of(&g, g.frames[1].ref), "a");
+	ck_assert_uint_eq(atomic_load(&s.stats.invalid), 1);
+}
+END_TEST
+
+START_TEST(test_fault_is_caught)
+{
+	uint8_t		*ca, *fa, *hole;
+	struct got	 g;
+
+	setup_version(minors[_i]);
+	ck_assert_int_eq(guard_install(), 0);
+	hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(hole, MAP_FAILED);
+	ca = make_code("a", "a", "x.py", 1);
+	/* The code object of the second frame lies in unreadable memory. */
+	fa = make_frame(ca, 2, make_frame(hole, 0, NULL));
+	set_top(fa);
+	take(&g);
+	ck_assert_uint_eq(g.flags & STACK_FAULT, STACK_FAULT);
+	ck_assert_uint_eq(g.nframes, 1);
+	ck_assert_uint_eq(atomic_load(&s.stats.faults), 1);
+	/* Sampling goes on normally afterwards. */
+	set_top(make_frame(ca, 4, NULL));
+	take(&g);
+	ck_assert_uint_eq(g.flags, 0);
+	ck_assert_uint_eq(g.nframes, 1);
+}
+END_TEST
+
+START_TEST(test_reused_address_new_identity)
+{
+	uint8_t		*code;
+	struct got	 g1, g2;
+	uint32_t	 id1;
+
+	setup_version(minors[_i]);
+	code = make_code("gen_1", "gen_1", "<generated>", 1);
+	set_top(make_frame(code, 0, NULL));
+	take(&g1);
+	ck_assert_uint_eq(g1.ncodes, 1);
+	id1 = g1.frames[0].ref >> 1;
+	/*
+	 * The function is freed and a new one is created at the same address
+	 * with new name objects (which may also reuse addresses).
+	 */
+	put_ptr(code, l->code_name, (void *)make_str("gen_2"));
+	if (l->code_qualname >= 0)
+		put_ptr(code, l->code_qualname, (void *)make_str("gen_2"));
+	take(&g2);
+	ck_assert_uint_eq(g2.ncodes, 1);
+	ck_assert_str_eq(g2.names[0], "gen_2");
+	ck_assert_uint_ne(g2.frames[0].ref >> 1, id1);
+}
+END_TEST
+
+START_TEST(test_non_ascii_names)
+{
+	uint8_t		*code;
+	struct got	 g;
+
+	setup_version(minors[_i]);
+	code = make_code("función_ñ", "función_ñ", "😀.py", 3);
+	set_top(make_frame(code, 0, NULL));
+	take(&g);
+	ck_assert_str_eq(g.names[0], "función_ñ");
+	ck_assert_int_eq(g.firsts[0], 3);
+}
+END_TEST
+
+START_TEST(test_ring_full_drops)
+{
+	uint8_t		*code;
+	unsigned int	 i;
+
+	setup_version(minors[_i]);
+	code = make_code("f", "f", "x.py", 1);
+	set_top(make_frame(code, 0, NULL));
+	for (i = 0; i < 100000; i++)
+		sampler_take(&s, i);
+	ck_assert_uint_gt(atomic_load(&s.ring.dropped), 0);
+	ck_assert_uint_eq(atomic_load(&s.stats.samples), 100000);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*su = suite_create("sample");
+	TCase	*tc = tcase_create("sample");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
+	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
+	tcase_add_loop_test(tc, test_truncated_keeps_innermost, 0, NMINORS);
+	tcase_add_loop_test(tc, test_invalid_frame_cut, 0, NMINORS);
+	tcase_add_loop_test(tc, test_fault_is_caught, 0, NMINORS);
+	tcase_add_loop_test(tc, test_reused_address_new_identity, 0, NMINORS);
+	tcase_add_loop_test(tc, test_non_ascii_names, 0, NMINORS);
+	tcase_add_loop_test(tc, test_ring_full_drops, 0, NMINORS);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
