@@ -68,6 +68,7 @@ static struct {
 } preload;
 
 static struct sampler	preload_sampler;
+static void		(*preload_code_dealloc_next)(void *);
 
 /* Print one "pysig:" line on stderr. */
 static void __attribute__((format(printf, 1, 2)))
@@ -189,6 +190,41 @@ preload_python_check(const struct sampler_python *py)
 		    "not profiling", preload.python,
 		    (unsigned long long)version);
 		return -1;
+	}
+	return 0;
+}
+
+/* PyCode_Type's tp_dealloc, wrapped: forget the address, then free. */
+static void
+preload_code_dealloc(void *code)
+{
+	codereg_forget(&preload_sampler.reg, (uintptr_t)code);
+	preload_code_dealloc_next(code);
+}
+
+/*
+ * Wrap PyCode_Type's tp_dealloc so the registry forgets a code object when
+ * it is freed: a later object at the same address is then defined afresh
+ * (vmprof, which keys on the address alone, reports such functions under
+ * the name of whatever lived there before).  The type is a static object in
+ * writable memory and PyType_Ready() keeps a tp_dealloc already set; the
+ * wrapper stays for the life of the process.
+ */
+static int
+preload_hook_code(const struct sampler_python *py)
+{
+	void	(**slot)(void *);
+
+	slot = (void (**)(void *))(py->code_type +
+	    (uintptr_t)py->layout->type_dealloc);
+	if (*slot == NULL) {
+		preload_warn("Python %s: PyCode_Type has no tp_dealloc; "
+		    "not profiling", preload.python);
+		return -1;
+	}
+	if (*slot != preload_code_dealloc) {
+		preload_code_dealloc_next = *slot;
+		*slot = preload_code_dealloc;
 	}
 	return 0;
 }
@@ -453,18 +489,22 @@ preload_path(void)
 	}
 }
 
-/* Map zeroed memory for the ring and the code registry. */
+/*
+ * Map zeroed memory for the ring and the code registry, populated now: a
+ * page first touched inside the handler would cost a page fault there, and
+ * a transparent huge page the zeroing of 2 MiB.
+ */
 static int
 preload_memory(void)
 {
 	void	*ring, *slots;
 
 	ring = mmap(NULL, PRELOAD_RING_BYTES, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (ring == MAP_FAILED)
 		return -errno;
 	slots = mmap(NULL, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot),
-	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (slots == MAP_FAILED) {
 		munmap(ring, PRELOAD_RING_BYTES);
 		return -errno;
@@ -573,6 +613,8 @@ preload_init(void)
 		    strerror(-error));
 		goto fail;
 	}
+	if (preload_hook_code(&s->py) != 0)
+		goto fail;
 	preload.start_mono = preload_clock(CLOCK_MONOTONIC);
 	preload.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
 	preload.writer = writer_create(preload.fd, preload.start_mono);

@@ -37,6 +37,7 @@ codereg_init(struct codereg *r, void *mem, size_t nslots)
 	r->mask = nslots - 1;
 	atomic_init(&r->next_id, 1);
 	atomic_init(&r->evicted, 0);
+	atomic_init(&r->epoch, 0);
 	return 0;
 }
 
@@ -105,4 +106,30 @@ codereg_publish(struct codereg *r, uintptr_t addr, uint32_t fp, uint32_t id)
 	atomic_store_explicit(&s->addr, addr, memory_order_release);
 store:
 	atomic_store_explicit(&s->value, value, memory_order_release);
+}
+
+/*
+ * Forget addr: the object there was freed.  The epoch tells the sampler's
+ * per-thread memos that some code object died, so they check again.
+ */
+void
+codereg_forget(struct codereg *r, uintptr_t addr)
+{
+	size_t		i, h = codereg_home(r, addr);
+
+	atomic_fetch_add_explicit(&r->epoch, 1, memory_order_release);
+
+	for (i = 0; i < CODEREG_PROBE; i++) {
+		struct codereg_slot *s = &r->slots[(h + i) & r->mask];
+		uint64_t a;
+
+		a = atomic_load_explicit(&s->addr, memory_order_acquire);
+		if (a == 0)
+			return;
+		if (a == addr) {
+			/* Keep the address so probes for others go on. */
+			atomic_store_explicit(&s->value, 0,
+			    memory_order_release);
+		}
+	}
 }

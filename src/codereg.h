@@ -1,8 +1,9 @@
 /*
  * The registry of functions already defined in the profile: a fixed-size,
- * lock-free table from code object address to the id given to it, checked
- * against a fingerprint of the object so that a new code object at a freed
- * one's address gets a new id.  Signal safe.
+ * lock-free table from code object address to the id given to it.  The
+ * address is forgotten when the code object is freed, so a new code object
+ * at a freed one's address gets a new id and its own definition.  Signal
+ * safe.
  */
 
 #ifndef PYSIG_CODEREG_H
@@ -22,6 +23,7 @@ struct codereg {
 	size_t			 mask;
 	_Atomic uint32_t	 next_id;
 	_Atomic uint64_t	 evicted;
+	_Atomic uint32_t	 epoch;		/* bumped by every forget */
 };
 
 /* Use the caller's zeroed memory for nslots slots (a power of two). */
@@ -33,5 +35,7 @@ uint32_t	codereg_new_id(struct codereg *);
 /* Remember addr → id; may evict an older entry. */
 void		codereg_publish(struct codereg *, uintptr_t addr, uint32_t fp,
 		    uint32_t id);
+/* Forget addr: the object there was freed.  Bumps the epoch. */
+void		codereg_forget(struct codereg *, uintptr_t addr);
 
 #endif

@@ -27,6 +27,7 @@ struct pylayout {
 	int		runtime_tss;	/* _PyRuntime: Py_tss_t autoTSSkey */
 
 	int		ob_type;
+	int		type_dealloc;		/* PyTypeObject.tp_dealloc */
 	int		var_size;
 	int		bytes_data;
 

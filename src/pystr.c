@@ -117,34 +117,6 @@ pystr_utf8(const struct pylayout *py, uintptr_t obj, char *buf, size_t cap,
 	return (long)n;
 }
 
-/* A cheap fingerprint of a str: its hash if computed, else a data sample. */
-uint64_t
-pystr_fingerprint(const struct pylayout *py, uintptr_t obj)
-{
-	uintptr_t	data;
-	unsigned int	kind;
-	long		len, hash;
-	uint64_t	fp;
-	size_t		bytes;
-
-	if (pystr_data(py, obj, &data, &kind, &len) != 0)
-		return 0;
-	fp = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
-	hash = PEEK(long, obj + py->uni_hash);
-	if (hash != -1)
-		return fp ^ (uint64_t)hash;
-	/* Not hashed yet: mix in the first and the last eight bytes. */
-	bytes = (size_t)len * kind;
-	if (bytes >= 8) {
-		fp ^= PEEK(uint64_t, data) * 0xff51afd7ed558ccdULL;
-		fp ^= PEEK(uint64_t, data + bytes - 8) * 0xc4ceb9fe1a85ec53ULL;
-	} else {
-		while (bytes-- > 0)
-			fp = (fp << 8 | fp >> 56) ^ PEEK(uint8_t, data + bytes);
-	}
-	return fp;
-}
-
 /* The data and size of a bytes object, or -1 if implausible. */
 long
 pystr_bytes(const struct pylayout *py, uintptr_t obj, const uint8_t **data)

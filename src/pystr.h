@@ -25,8 +25,6 @@ pystr_ptr_ok(uintptr_t p)
  */
 long		pystr_utf8(const struct pylayout *, uintptr_t obj, char *buf,
 		    size_t cap, int *cut);
-/* A cheap fingerprint of a str's contents (length, hash or a few bytes). */
-uint64_t	pystr_fingerprint(const struct pylayout *, uintptr_t obj);
 /* The data and size of the bytes object at obj, or -1 if implausible. */
 long		pystr_bytes(const struct pylayout *, uintptr_t obj,
 		    const uint8_t **data);

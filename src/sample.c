@@ -32,9 +32,27 @@
 /* Set when a record is abandoned: the consumer skips it. */
 #define SAMPLE_DISCARD		0x8000
 
+/*
+ * Each thread remembers, by depth from the outermost frame, which code
+ * object it found there last time and its id.  While no code object has
+ * been freed since (the registry's epoch), an equal address is the same
+ * live object, and the frame can be recorded without reading the code
+ * object or the shared registry: two cache misses saved per frame, which
+ * is most of the handler's cost on a deep stack.
+ */
+#define SAMPLER_MEMO	128
+
+struct sampler_memo {
+	uintptr_t	code;
+	uint32_t	id;
+	uint32_t	epoch;
+	int64_t		size;	/* bytecode bytes (3.11+) */
+};
+
 static _Atomic(struct sampler *)	 sampler_active;
 static __thread volatile sig_atomic_t	 sampler_busy;
 static __thread uint32_t		 sampler_tid;
+static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
 
 /* What one walk has reserved, kept in memory so a fault can finish it. */
 struct sampler_walk {
@@ -44,6 +62,9 @@ struct sampler_walk {
 	struct ring_slot	 code_slot;
 	unsigned int		 n;
 	unsigned int		 flags;
+	uintptr_t		 last_code;
+	uint32_t		 last_id;
+	uint32_t		 epoch;
 };
 
 /* Make s the sampler the handler uses (NULL: the handler does nothing). */
@@ -70,18 +91,6 @@ sampler_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Mix 64 bits (murmur3 finaliser). */
-static inline uint64_t
-sampler_mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 /* Does obj look like an object of the given type? */
 static inline int
 sampler_is(const struct pylayout *l, uintptr_t obj, uintptr_t type)
@@ -90,32 +99,18 @@ sampler_is(const struct pylayout *l, uintptr_t obj, uintptr_t type)
 }
 
 /*
- * The fingerprint of a code object: its address and what names it.  A new
- * code object at a freed one's address differs in at least one of these
- * unless it has the same name, file and first line, in which case the old
- * identity is the right one anyway.
+ * The fingerprint stored with a registry entry.  It depends only on the
+ * address: the registry forgets an address when its code object is freed
+ * (the preload wraps PyCode_Type's tp_dealloc), so an address that is found
+ * names the object that was defined there.  The fingerprint only catches a
+ * slot read while another thread replaces it (see codereg.c).
  */
-static uint32_t
-sampler_code_fp(const struct sampler_python *py, uintptr_t code)
+static inline uint32_t
+sampler_code_fp(uintptr_t code)
 {
-	const struct pylayout	*l = py->layout;
-	uintptr_t		 name, file, table;
-	uint64_t		 h;
-	uint32_t		 fp;
+	uint64_t	h = (uint64_t)code * 0x9e3779b97f4a7c15ULL;
+	uint32_t	fp = (uint32_t)(h >> 32) ^ (uint32_t)h;
 
-	name = PEEK(uintptr_t, code + l->code_name);
-	file = PEEK(uintptr_t, code + l->code_filename);
-	table = PEEK(uintptr_t, code + l->code_linetable);
-	h = sampler_mix(code ^ ((uint64_t)PEEK(uint32_t,
-	    code + l->code_firstlineno) << 48));
-	h = sampler_mix(h ^ name ^ pystr_fingerprint(l, name));
-	h = sampler_mix(h ^ file ^ (table << 7));
-	if (l->code_qualname >= 0) {
-		uintptr_t q = PEEK(uintptr_t, code + l->code_qualname);
-
-		h = sampler_mix(h ^ q ^ pystr_fingerprint(l, q));
-	}
-	fp = (uint32_t)(h ^ (h >> 32));
 	return fp != 0 ? fp : 1;
 }
 
@@ -182,16 +177,23 @@ sampler_define(struct sampler *s, struct sampler_walk *w, uintptr_t code,
 	return id;
 }
 
-/* The id of a code object, defining it the first time. */
+/*
+ * The id of a code object, defining it the first time.  Within one walk the
+ * same address is the same object, so recursion reuses the last answer.
+ */
 static uint32_t
 sampler_code_id(struct sampler *s, struct sampler_walk *w, uintptr_t code)
 {
 	uint32_t	fp, id;
 
-	fp = sampler_code_fp(&s->py, code);
+	if (code == w->last_code)
+		return w->last_id;
+	fp = sampler_code_fp(code);
 	id = codereg_lookup(&s->reg, code, fp);
 	if (id == 0)
 		id = sampler_define(s, w, code, fp);
+	w->last_code = code;
+	w->last_id = id;
 	return id;
 }
 
@@ -238,6 +240,12 @@ sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
 	unsigned int	n = 0;
 
 	while (pystr_ptr_ok(f) && n <= limit) {
+		/*
+		 * Following the links is a chain of dependent loads; start
+		 * loading the other fields the fill pass reads meanwhile.
+		 */
+		__builtin_prefetch((const void *)(f + (uintptr_t)(l->frames ==
+		    PYFRAMES_OBJECT ? l->frame_lasti : l->frame_instr)));
 		if (l->frames == PYFRAMES_OBJECT || !sampler_is_shim(l, f))
 			n++;
 		f = PEEK(uintptr_t, f + l->frame_back);
@@ -245,54 +253,81 @@ sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
 	return n;
 }
 
+/* A code object's id and bytecode size, checking it is one. */
+static int
+sampler_code(struct sampler *s, struct sampler_walk *w, uintptr_t code,
+    uint32_t *id, int64_t *size)
+{
+	const struct pylayout	*l = s->py.layout;
+
+	if (!sampler_is(l, code, s->py.code_type))
+		return -1;
+	*size = l->code_code >= 0 ?
+	    (int64_t)PEEK(long, code + l->var_size) * 2 : 0;
+	*id = sampler_code_id(s, w, code);
+	return 0;
+}
+
 /*
- * Read up to w->stack's capacity of frames from f into the stack record.
+ * Read up to cap frames from f into the stack record; depth is the number
+ * of frames to the outermost when the stack is complete, 0 if truncated.
  * Stops at the first frame that fails validation and flags it.
  */
 static void
 sampler_fill(struct sampler *s, struct sampler_walk *w, uintptr_t f,
-    unsigned int cap)
+    unsigned int cap, unsigned int depth)
 {
 	const struct pylayout	*l = s->py.layout;
 	struct writer_frame	*out = w->stack->frames;
+	struct sampler_memo	*m;
 	uintptr_t		 code, instr;
 	int64_t			 addr, size;
 	uint32_t		 id, entry;
+	unsigned int		 r;
 	int			 lasti;
 
 	while (pystr_ptr_ok(f) && w->n < cap) {
 		if (l->frames == PYFRAMES_OBJECT) {
 			if (!sampler_is(l, f, s->py.frame_type))
 				goto invalid;
-			code = PEEK(uintptr_t, f + l->frame_code);
-			if (!sampler_is(l, code, s->py.code_type))
+		} else if (sampler_is_shim(l, f)) {
+			/* The frame above a shim was entered from C. */
+			if (w->n > 0)
+				out[w->n - 1].ref |= 1;
+			f = PEEK(uintptr_t, f + l->frame_back);
+			continue;
+		}
+		code = PEEK(uintptr_t, f + l->frame_code);
+		r = depth - 1 - w->n;
+		m = depth != 0 && r < SAMPLER_MEMO ? &sampler_memo[r] : NULL;
+		if (m != NULL && m->code == code && m->epoch == w->epoch) {
+			id = m->id;
+			size = m->size;
+		} else {
+			if (sampler_code(s, w, code, &id, &size) != 0)
 				goto invalid;
+			if (id == 0) {
+				w->flags |= SAMPLE_DISCARD;
+				return;
+			}
+			if (m != NULL) {
+				m->code = code;
+				m->id = id;
+				m->epoch = w->epoch;
+				m->size = size;
+			}
+		}
+		if (l->frames == PYFRAMES_OBJECT) {
 			lasti = PEEK(int, f + l->frame_lasti);
 			addr = lasti < 0 ? -1 : (int64_t)lasti * l->lasti_scale;
 			entry = 1;
 		} else {
-			if (sampler_is_shim(l, f)) {
-				/* The frame above a shim was entered from C. */
-				if (w->n > 0)
-					out[w->n - 1].ref |= 1;
-				f = PEEK(uintptr_t, f + l->frame_back);
-				continue;
-			}
-			code = PEEK(uintptr_t, f + l->frame_code);
-			if (!sampler_is(l, code, s->py.code_type))
-				goto invalid;
 			instr = PEEK(uintptr_t, f + l->frame_instr);
-			size = (int64_t)PEEK(long, code + l->var_size) * 2;
 			addr = (int64_t)(instr - (code + (uintptr_t)l->code_code));
 			if (addr < 0 || addr >= size)
 				addr = -1;
 			entry = l->frame_is_entry >= 0 ?
 			    (PEEK(uint8_t, f + l->frame_is_entry) != 0) : 0;
-		}
-		id = sampler_code_id(s, w, code);
-		if (id == 0) {
-			w->flags |= SAMPLE_DISCARD;
-			return;
 		}
 		out[w->n].ref = id << 1 | entry;
 		out[w->n].addr = (int32_t)addr;
@@ -340,8 +375,10 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now)
 		return;
 	w->stack->time_ns = now;
 	w->stack->tid = sampler_tid;
+	w->epoch = atomic_load_explicit(&s->reg.epoch, memory_order_acquire);
 	if (depth > 0)
-		sampler_fill(s, w, top, depth);
+		sampler_fill(s, w, top, depth,
+		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
 }
 
 /* Take one sample of the calling thread now. */

@@ -48,6 +48,7 @@ main(void)
 	printf("runtime_tss %zu\n", offsetof(_PyRuntimeState, gilstate.autoTSSkey));
 #endif
 	printf("ob_type %zu\n", offsetof(PyObject, ob_type));
+	printf("type_dealloc %zu\n", offsetof(PyTypeObject, tp_dealloc));
 	printf("var_size %zu\n", offsetof(PyVarObject, ob_size));
 	printf("bytes_data %zu\n", offsetof(PyBytesObject, ob_sval));
 	printf("uni_length %zu\n", offsetof(PyASCIIObject, length));

@@ -31,6 +31,7 @@ main(int argc, char **argv)
 	P(uni_ascii_shift);
 	P(runtime_tss);
 	P(ob_type);
+	P(type_dealloc);
 	P(var_size);
 	P(bytes_data);
 	P(uni_length);

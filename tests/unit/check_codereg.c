@@ -44,6 +44,25 @@ START_TEST(test_lookup_publish)
 }
 END_TEST
 
+START_TEST(test_forget)
+{
+	uint32_t	e = atomic_load(&reg.epoch);
+
+	codereg_publish(&reg, 0x2000, 5, 9);
+	codereg_publish(&reg, 0x3000, 6, 10);
+	codereg_forget(&reg, 0x2000);
+	ck_assert_uint_eq(codereg_lookup(&reg, 0x2000, 5), 0);
+	ck_assert_uint_eq(codereg_lookup(&reg, 0x3000, 6), 10);
+	ck_assert_uint_eq(atomic_load(&reg.epoch), e + 1);
+	/* Forgetting an unknown address is harmless but still counts. */
+	codereg_forget(&reg, 0x4000);
+	ck_assert_uint_eq(atomic_load(&reg.epoch), e + 2);
+	/* A new object at the freed address is published again. */
+	codereg_publish(&reg, 0x2000, 5, 11);
+	ck_assert_uint_eq(codereg_lookup(&reg, 0x2000, 5), 11);
+}
+END_TEST
+
 START_TEST(test_ids_unique)
 {
 	uint32_t	a = codereg_new_id(&reg), b = codereg_new_id(&reg);
@@ -117,6 +136,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_init_rejects);
 	tcase_add_test(tc, test_lookup_publish);
+	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_ids_unique);
 	tcase_add_test(tc, test_many_and_eviction);
 	tcase_add_test(tc, test_concurrent);

@@ -9,7 +9,6 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -17,6 +16,7 @@
 #include "guard.h"
 #include "pylayout.h"
 #include "sample.h"
+#include "fakepy.h"
 
 static const int minors[] = { 8, 9, 10, 11, 12, 13 };
 #define NMINORS	(int)(sizeof minors / sizeof minors[0])
@@ -31,82 +31,25 @@ static pthread_key_t		 key;
 static uint8_t			*tstate;
 static uint8_t			*cframe;
 
-/* Zeroed, 16-aligned memory that is never freed during a test. */
-static uint8_t *
-zalloc(size_t n)
-{
-	uint8_t *p = aligned_alloc(16, (n + 15) & ~(size_t)15);
-
-	memset(p, 0, n);
-	return p;
-}
-
+/* Store a pointer into a fake object. */
 static void
 put_ptr(uint8_t *obj, int off, const void *v)
 {
 	memcpy(obj + off, &v, sizeof v);
 }
 
-/* A compact str (ASCII or not, kind from the content). */
+/* A str of the fake unicode type. */
 static uintptr_t
 make_str(const char *utf8)
 {
-	uint32_t	 cp[256];
-	size_t		 n = 0, i;
-	const unsigned char *p = (const unsigned char *)utf8;
-	unsigned int	 kind = 1, ascii = 1, state;
-	uint8_t		*obj, *data;
-	long		 len, hash = -1;
-
-	while (*p) {
-		if (*p < 0x80)
-			cp[n] = *p++;
-		else if (*p < 0xe0) {
-			cp[n] = (uint32_t)(*p & 0x1f) << 6 | (p[1] & 0x3f);
-			p += 2;
-		} else if (*p < 0xf0) {
-			cp[n] = (uint32_t)(*p & 0x0f) << 12 |
-			    (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-			p += 3;
-		} else {
-			cp[n] = (uint32_t)(*p & 0x07) << 18 |
-			    (uint32_t)(p[1] & 0x3f) << 12 |
-			    (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-			p += 4;
-		}
-		if (cp[n] > 0x7f)
-			ascii = 0;
-		if (cp[n] > 0xff && kind == 1)
-			kind = 2;
-		if (cp[n] > 0xffff)
-			kind = 4;
-		n++;
-	}
-	obj = zalloc((size_t)l->uni_compact_size + (n + 1) * 4);
-	put_ptr(obj, l->ob_type, &type_unicode);
-	data = obj + (ascii ? l->uni_ascii_size : l->uni_compact_size);
-	for (i = 0; i < n; i++) {
-		if (kind == 1)
-			data[i] = (uint8_t)cp[i];
-		else if (kind == 2)
-			((uint16_t *)(void *)data)[i] = (uint16_t)cp[i];
-		else
-			((uint32_t *)(void *)data)[i] = cp[i];
-	}
-	len = (long)n;
-	memcpy(obj + l->uni_length, &len, sizeof len);
-	memcpy(obj + l->uni_hash, &hash, sizeof hash);
-	state = kind << l->uni_kind_shift | 1u << l->uni_compact_shift |
-	    ascii << l->uni_ascii_shift;
-	memcpy(obj + l->uni_state, &state, sizeof state);
-	return (uintptr_t)obj;
+	return fakepy_str(l, &type_unicode, utf8);
 }
 
 /* A code object named name (qualname qual on 3.11+) in file. */
 static uint8_t *
 make_code(const char *name, const char *qual, const char *file, int first)
 {
-	uint8_t	*code = zalloc(1024), *tab;
+	uint8_t	*code = fakepy_alloc(1024), *tab;
 	long	 units = 100, tlen = 4;
 
 	put_ptr(code, l->ob_type, &type_code);
@@ -115,7 +58,7 @@ make_code(const char *name, const char *qual, const char *file, int first)
 		put_ptr(code, l->code_qualname, (void *)make_str(qual));
 	put_ptr(code, l->code_filename, (void *)make_str(file));
 	memcpy(code + l->code_firstlineno, &first, sizeof first);
-	tab = zalloc(64);
+	tab = fakepy_alloc(64);
 	put_ptr(tab, l->ob_type, &type_bytes);
 	memcpy(tab + l->var_size, &tlen, sizeof tlen);
 	memcpy(tab + l->bytes_data, "\x01\x02\x03\x04", 4);
@@ -129,7 +72,7 @@ make_code(const char *name, const char *qual, const char *file, int first)
 static uint8_t *
 make_frame(uint8_t *code, int addr, uint8_t *back)
 {
-	uint8_t	*f = zalloc(256);
+	uint8_t	*f = fakepy_alloc(256);
 
 	put_ptr(f, l->frame_back, back);
 	put_ptr(f, l->frame_code, code);
@@ -148,7 +91,7 @@ make_frame(uint8_t *code, int addr, uint8_t *back)
 static uint8_t *
 make_shim(uint8_t *back)
 {
-	uint8_t	*f = zalloc(256);
+	uint8_t	*f = fakepy_alloc(256);
 
 	put_ptr(f, l->frame_back, back);
 	f[l->frame_owner] = (uint8_t)l->owner_cstack;
@@ -179,16 +122,16 @@ setup_version(int minor)
 	s.py.unicode_type = (uintptr_t)&type_unicode;
 	s.py.bytes_type = (uintptr_t)&type_bytes;
 	s.max_depth = 64;
-	ck_assert_int_eq(ring_init(&s.ring, zalloc(1 << 20), 1 << 20), 0);
+	ck_assert_int_eq(ring_init(&s.ring, fakepy_alloc(1 << 20), 1 << 20), 0);
 	ck_assert_int_eq(codereg_init(&s.reg,
-	    zalloc(1024 * sizeof(struct codereg_slot)), 1024), 0);
-	runtime = zalloc((size_t)l->runtime_tss + 16);
+	    fakepy_alloc(1024 * sizeof(struct codereg_slot)), 1024), 0);
+	runtime = fakepy_alloc((size_t)l->runtime_tss + 16);
 	ck_assert_int_eq(pthread_key_create(&key, NULL), 0);
 	memcpy(runtime + l->runtime_tss, &one, sizeof one);
 	memcpy(runtime + l->runtime_tss + sizeof(int), &key, sizeof key);
 	s.py.runtime = (uintptr_t)runtime;
-	tstate = zalloc(512);
-	cframe = zalloc(64);
+	tstate = fakepy_alloc(512);
+	cframe = fakepy_alloc(64);
 	if (l->ts_cframe >= 0)
 		put_ptr(tstate, l->ts_cframe, cframe);
 	pthread_setspecific(key, tstate);
@@ -409,7 +352,7 @@ END_TEST
 START_TEST(test_reused_address_new_identity)
 {
 	uint8_t		*code;
-	struct got	 g1, g2;
+	struct got	 g1, g2, g3;
 	uint32_t	 id1;
 
 	setup_version(minors[_i]);
@@ -419,9 +362,11 @@ START_TEST(test_reused_address_new_identity)
 	ck_assert_uint_eq(g1.ncodes, 1);
 	id1 = g1.frames[0].ref >> 1;
 	/*
-	 * The function is freed and a new one is created at the same address
-	 * with new name objects (which may also reuse addresses).
+	 * The function is freed (the preload's tp_dealloc wrapper forgets
+	 * it) and a new one is created at the same address, with new name
+	 * objects that may also reuse the old ones' addresses.
 	 */
+	codereg_forget(&s.reg, (uintptr_t)code);
 	put_ptr(code, l->code_name, (void *)make_str("gen_2"));
 	if (l->code_qualname >= 0)
 		put_ptr(code, l->code_qualname, (void *)make_str("gen_2"));
@@ -429,6 +374,37 @@ START_TEST(test_reused_address_new_identity)
 	ck_assert_uint_eq(g2.ncodes, 1);
 	ck_assert_str_eq(g2.names[0], "gen_2");
 	ck_assert_uint_ne(g2.frames[0].ref >> 1, id1);
+	/* Still alive: later samples reuse the new id, define nothing. */
+	take(&g3);
+	ck_assert_uint_eq(g3.ncodes, 0);
+	ck_assert_uint_eq(g3.frames[0].ref, g2.frames[0].ref);
+}
+END_TEST
+
+START_TEST(test_memo_follows_stack_changes)
+{
+	uint8_t		*ca, *cb, *cc, *root;
+	struct got	 g;
+
+	setup_version(minors[_i]);
+	ca = make_code("a", "a", "m.py", 1);
+	cb = make_code("b", "b", "m.py", 2);
+	cc = make_code("c", "c", "m.py", 3);
+	root = make_frame(ca, 0, NULL);
+	set_top(make_frame(cb, 2, root));
+	take(&g);
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), "b");
+	/* Same depth, another function: the memo must not answer "b". */
+	set_top(make_frame(cc, 4, root));
+	take(&g);
+	ck_assert_uint_eq(g.nframes, 2);
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), "c");
+	ck_assert_int_eq(g.frames[0].addr, 4);
+	/* Back to b: known, no definition, right id. */
+	set_top(make_frame(cb, 6, root));
+	take(&g);
+	ck_assert_uint_eq(g.ncodes, 0);
+	ck_assert_int_eq(g.frames[0].addr, 6);
 }
 END_TEST
 
@@ -475,6 +451,7 @@ main(void)
 	tcase_add_loop_test(tc, test_invalid_frame_cut, 0, NMINORS);
 	tcase_add_loop_test(tc, test_fault_is_caught, 0, NMINORS);
 	tcase_add_loop_test(tc, test_reused_address_new_identity, 0, NMINORS);
+	tcase_add_loop_test(tc, test_memo_follows_stack_changes, 0, NMINORS);
 	tcase_add_loop_test(tc, test_non_ascii_names, 0, NMINORS);
 	tcase_add_loop_test(tc, test_ring_full_drops, 0, NMINORS);
 	suite_add_tcase(su, tc);
