@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -132,6 +134,55 @@ preload_python_version(int *major, int *minor, int *micro)
 	if (strstr(v, "free-threading") != NULL)
 		return -2;
 	return 0;
+}
+
+/* dl_iterate_phdr() callback: does the main program name a Python main? */
+static int
+preload_main_names(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	/* Py_BytesMain (3.8+), _Py_UnixMain (3.7), Py_Main (older). */
+	static const char *const want[] = {
+		"\0Py_BytesMain\0", "\0_Py_UnixMain\0", "\0Py_Main\0",
+	};
+	const ElfW(Dyn)		*dyn = NULL;
+	const char		*strtab = NULL;
+	size_t			 strsz = 0;
+	int			*found = arg;
+	ElfW(Half)		 i;
+
+	for (i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
+			    info->dlpi_phdr[i].p_vaddr);
+	for (; dyn != NULL && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_STRTAB) {
+			/* ld.so relocates this entry in place on x86_64. */
+			strtab = (const char *)dyn->d_un.d_ptr;
+			if ((uintptr_t)strtab < info->dlpi_addr)
+				strtab += info->dlpi_addr;
+		} else if (dyn->d_tag == DT_STRSZ)
+			strsz = dyn->d_un.d_val;
+	}
+	for (i = 0; strtab != NULL && i < sizeof want / sizeof want[0]; i++)
+		if (memmem(strtab, strsz, want[i], strlen(want[i] + 1) + 2))
+			*found = 1;
+	return 1;	/* the main program comes first: stop there */
+}
+
+/*
+ * Is the main program the Python interpreter?  Its main() calls
+ * Py_BytesMain (or an older version's equivalent), so that name is in its
+ * dynamic string table whether libpython is shared (an import) or linked
+ * in (an export).  Programs that only embed libpython (perf, gdb, vim) are
+ * left alone.
+ */
+static int
+preload_is_interpreter(void)
+{
+	int	found = 0;
+
+	dl_iterate_phdr(preload_main_names, &found);
+	return found;
 }
 
 /* Look up the CPython objects the sampler reads.  0 or -1 (printed). */
@@ -472,21 +523,27 @@ preload_child(void)
  * library comes with LD_PRELOAD) writes "<output>.<pid>" so that it does
  * not overwrite its parent's profile.
  */
-static void
+static int
 preload_path(void)
 {
 	const char	*root = getenv("PYSIG_ROOT_PID");
 	char		 pid[32];
+	int		 n;
 
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	if (root != NULL && strcmp(root, pid) != 0)
-		snprintf(preload.path, sizeof preload.path, "%s.%s",
+		n = snprintf(preload.path, sizeof preload.path, "%s.%s",
 		    preload.opt.output, pid);
 	else {
-		snprintf(preload.path, sizeof preload.path, "%s",
+		n = snprintf(preload.path, sizeof preload.path, "%s",
 		    preload.opt.output);
 		setenv("PYSIG_ROOT_PID", pid, 1);
 	}
+	if (n < 0 || (size_t)n >= sizeof preload.path) {
+		preload_warn("PYSIG_OUTPUT: path too long; not profiling");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -579,7 +636,7 @@ preload_init(void)
 	if (getauxval(AT_SECURE))
 		return;
 	error = preload_python_version(&major, &minor, &micro);
-	if (error == -1)
+	if (error == -1 || !preload_is_interpreter())
 		return;		/* not CPython: stay out of the way */
 	if (error == -2) {
 		preload_warn("Python %s is a free-threading build, which is "
@@ -599,7 +656,8 @@ preload_init(void)
 		return;
 	s->max_depth = preload.opt.max_depth;
 	preload.pid = getpid();
-	preload_path();
+	if (preload_path() != 0)
+		return;
 
 	preload.fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC | O_NOFOLLOW, 0666);
