@@ -1,12 +1,13 @@
 /*
  * The injected library.  A constructor checks that the process is a CPython
- * we can read, opens the profile, starts the writer thread and arms a
- * process CPU-time timer that sends SIGPROF; the handler (src/sample.c)
- * fills a lock-free ring that the writer thread drains to the file every
- * 200 ms.  At exit the timer is disarmed, the ring drained and a trailer
- * written.  Any failure prints one "pysig:" line and leaves the program to
- * run unprofiled; nothing here exits, aborts or changes the program's
- * signal handling other than SIGPROF (and SIGSEGV/SIGBUS, chained).
+ * we can read, opens the profile, forks the spool process (spool.c) and
+ * arms a process CPU-time timer that sends SIGPROF; the handler
+ * (src/sample.c) fills a lock-free ring in shared memory that the spool
+ * drains to the file every 200 ms.  At exit the timer is disarmed and the
+ * spool writes the trailer.  Any failure prints one "pysig:" line and
+ * leaves the program to run unprofiled; nothing here exits, aborts or
+ * changes the program's signal handling other than SIGPROF (and
+ * SIGSEGV/SIGBUS, chained).
  */
 
 #include "config.h"
@@ -18,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -36,13 +36,12 @@
 #include "options.h"
 #include "pylayout.h"
 #include "sample.h"
+#include "spool.h"
 #include "writer.h"
 
 #define PRELOAD_RING_BYTES	(4u << 20)
 #define PRELOAD_CODE_SLOTS	(1u << 16)
-#define PRELOAD_FLUSH_NS	200000000ULL	/* 200 ms */
-#define PRELOAD_STATS_NS	1000000000ULL	/* 1 s */
-#define PRELOAD_JOIN_SECONDS	5
+#define PRELOAD_FINISH_MS	5000
 
 enum preload_state {
 	PRELOAD_OFF,
@@ -55,21 +54,15 @@ static struct {
 	pid_t			 pid;
 	struct options		 opt;
 	char			 path[PATH_MAX];
-	int			 fd;
 	timer_t			 timer;
 	int			 timer_armed;
-	pthread_t		 thread;
-	sem_t			 wake;
-	_Atomic int		 stop;
-	struct writer		*writer;
-	uint64_t		 start_mono;
-	uint64_t		 start_cpu;
-	uint64_t		 samples_written;
+	struct spool		 spool;
+	struct spool_shared	*shared;
 	char			 python[32];
 	unsigned long		 python_hex;
 } preload;
 
-static struct sampler	preload_sampler;
+static struct sampler	*preload_sampler;
 static void		(*preload_code_dealloc_next)(void *);
 
 /* Print one "pysig:" line on stderr. */
@@ -249,7 +242,7 @@ preload_python_check(const struct sampler_python *py)
 static void
 preload_code_dealloc(void *code)
 {
-	codereg_forget(&preload_sampler.reg, (uintptr_t)code);
+	codereg_forget(&preload_sampler->reg, (uintptr_t)code);
 	preload_code_dealloc_next(code);
 }
 
@@ -335,7 +328,7 @@ preload_header(struct writer *w)
 	if (getcwd(path, sizeof path) != NULL)
 		writer_kv(w, "cwd", path);
 	writer_kv_u64(w, "start_time_ns", preload_clock(CLOCK_REALTIME));
-	writer_kv_u64(w, "start_mono_ns", preload.start_mono);
+	writer_kv_u64(w, "start_mono_ns", preload.spool.start_mono);
 	writer_kv(w, "mode", "cpu");
 	writer_kv(w, "clock", "process-cputime");
 	writer_kv_u64(w, "rate", preload.opt.rate);
@@ -344,177 +337,44 @@ preload_header(struct writer *w)
 	writer_kv_end(w);
 }
 
-/* A percentile of the handler cost histogram, in ns. */
-static uint64_t
-preload_percentile(const uint64_t *hist, uint64_t total, double p)
-{
-	uint64_t	seen = 0, want;
-	unsigned int	b;
-
-	if (total == 0)
-		return 0;
-	want = (uint64_t)(p * (double)total);
-	if (want >= total)
-		want = total - 1;
-	for (b = 0; b < SAMPLER_HIST; b++) {
-		seen += hist[b];
-		if (seen > want)
-			return sampler_hist_value(b);
-	}
-	return sampler_hist_value(SAMPLER_HIST - 1);
-}
-
-/* Append a STATS or TRAILER record with the counters so far. */
-static void
-preload_stats(struct writer *w, int type)
-{
-	struct sampler_stats	*st = &preload_sampler.stats;
-	uint64_t		 hist[SAMPLER_HIST], total = 0, samples;
-	uint64_t		 now, cpu;
-	unsigned int		 b;
-	char			 rate[32];
-
-#define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
-	for (b = 0; b < SAMPLER_HIST; b++) {
-		hist[b] = LOAD(st->cost_hist[b]);
-		total += hist[b];
-	}
-	samples = LOAD(st->samples);
-	now = preload_clock(CLOCK_MONOTONIC);
-	cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID) - preload.start_cpu;
-	writer_kv_begin(w, type);
-	writer_kv_u64(w, "samples", samples);
-	writer_kv_u64(w, "written", writer_samples(w));
-	writer_kv_u64(w, "dropped", LOAD(preload_sampler.ring.dropped));
-	writer_kv_u64(w, "truncated", LOAD(st->truncated));
-	writer_kv_u64(w, "no_python", LOAD(st->no_python));
-	writer_kv_u64(w, "invalid_frames", LOAD(st->invalid));
-	writer_kv_u64(w, "faults", LOAD(st->faults));
-	writer_kv_u64(w, "reentered", LOAD(st->reentered));
-	writer_kv_u64(w, "codes", LOAD(st->codes));
-	writer_kv_u64(w, "stacks", writer_stacks(w));
-	writer_kv_u64(w, "handler_ns_mean",
-	    total ? LOAD(st->cost_sum) / total : 0);
-	writer_kv_u64(w, "handler_ns_p50", preload_percentile(hist, total, .5));
-	writer_kv_u64(w, "handler_ns_p99", preload_percentile(hist, total, .99));
-	writer_kv_u64(w, "handler_ns_max", LOAD(st->cost_max));
-	writer_kv_u64(w, "duration_ns", now - preload.start_mono);
-	writer_kv_u64(w, "cpu_ns", cpu);
-	snprintf(rate, sizeof rate, "%.1f",
-	    cpu ? (double)samples * 1e9 / (double)cpu : 0.0);
-	writer_kv(w, "effective_rate", rate);
-	writer_kv_u64(w, "write_errors", writer_lost_bytes(w));
-	writer_kv_u64(w, "end_mono_ns", now);
-	writer_kv_end(w);
-#undef LOAD
-}
-
-/* Move every committed ring record into the writer. */
-static void
-preload_drain(void)
-{
-	struct ring		*r = &preload_sampler.ring;
-	const void		*p;
-	unsigned int		 type;
-	size_t			 len;
-
-	while ((p = ring_peek(r, &type, &len)) != NULL) {
-		if (type == SAMPLE_REC_STACK) {
-			const struct sample_stack *s = p;
-
-			if (!(s->flags & 0x8000))
-				writer_sample(preload.writer, s->time_ns,
-				    s->tid, s->flags, s->frames, s->nframes);
-		} else if (type == SAMPLE_REC_CODE) {
-			const struct sample_code *c = p;
-
-			if (c->id != 0)
-				writer_code(preload.writer, c->id,
-				    c->firstlineno, c->table_kind, c->flags,
-				    c->data, c->name_len,
-				    c->data + c->name_len, c->file_len,
-				    (const uint8_t *)c->data + c->name_len +
-				    c->file_len, c->table_len);
-		}
-		ring_release(r);
-	}
-}
-
-/* The writer thread: drain the ring to the file until told to stop. */
-static void *
-preload_writer(void *arg)
-{
-	struct timespec	deadline;
-	uint64_t	last_stats = preload_clock(CLOCK_MONOTONIC), now;
-
-	while (!atomic_load(&preload.stop)) {
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += (long)PRELOAD_FLUSH_NS;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-		while (sem_timedwait(&preload.wake, &deadline) != 0 &&
-		    errno == EINTR)
-			;
-		preload_drain();
-		now = preload_clock(CLOCK_MONOTONIC);
-		if (now - last_stats >= PRELOAD_STATS_NS) {
-			preload_stats(preload.writer, REC_STATS);
-			last_stats = now;
-		}
-		writer_flush(preload.writer);
-	}
-	preload_drain();
-	preload_stats(preload.writer, REC_TRAILER);
-	writer_flush(preload.writer);
-	return NULL;
-}
-
 /* Stop sampling and finish the profile (atexit). */
 static void
 preload_fini(void)
 {
 	struct itimerspec	off;
-	struct timespec		deadline;
-	int			joined;
 
 	if (preload.state != PRELOAD_RUNNING || preload.pid != getpid())
 		return;
 	preload.state = PRELOAD_DONE;
 	memset(&off, 0, sizeof off);
-	if (preload.timer_armed)
+	if (preload.timer_armed) {
 		timer_settime(preload.timer, 0, &off, NULL);
+		timer_delete(preload.timer);
+	}
 	sampler_set(NULL);
-	atomic_store(&preload.stop, 1);
-	sem_post(&preload.wake);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += PRELOAD_JOIN_SECONDS;
-	joined = pthread_timedjoin_np(preload.thread, NULL, &deadline) == 0;
-	if (!joined) {
-		preload_warn("writer did not finish within %d s; %s may be "
-		    "incomplete", PRELOAD_JOIN_SECONDS, preload.path);
+	if (spool_finish(&preload.spool, PRELOAD_FINISH_MS) != 0) {
+		preload_warn("the spool did not finish within %d ms; %s may "
+		    "be incomplete", PRELOAD_FINISH_MS, preload.path);
 		return;
 	}
-	if (preload.timer_armed)
-		timer_delete(preload.timer);
-	close(preload.fd);
 	if (!preload.opt.quiet)
 		preload_warn("%llu samples written to %s",
-		    (unsigned long long)writer_samples(preload.writer),
+		    (unsigned long long)atomic_load(&preload.shared->written),
 		    preload.path);
 }
 
 /*
- * In a child after fork() only the forking thread exists: there is no
- * writer thread and no timer, and the parent's buffered samples belong to
- * the parent.  The child stays unprofiled and leaves the file alone.
+ * In a child after fork() there is no timer (POSIX timers are not
+ * inherited) and the spool belongs to the parent, as do the samples in the
+ * shared ring.  The child stays unprofiled and leaves the file alone.
  */
 static void
 preload_child(void)
 {
 	sampler_set(NULL);
 	sampler_forget_tid();
+	if (preload.state == PRELOAD_RUNNING)
+		spool_forget(&preload.spool);
 	preload.state = PRELOAD_DONE;
 }
 
@@ -547,44 +407,42 @@ preload_path(void)
 }
 
 /*
- * Map zeroed memory for the ring and the code registry, populated now: a
- * page first touched inside the handler would cost a page fault there, and
- * a transparent huge page the zeroing of 2 MiB.
+ * Map zeroed memory: shared with the spool for the sampler and its ring,
+ * private for the code registry.  All of it is populated now: a page first
+ * touched inside the handler would cost a page fault there, and a
+ * transparent huge page the zeroing of 2 MiB.
  */
 static int
 preload_memory(void)
 {
-	void	*ring, *slots;
+	void	*shared, *ring, *slots;
+	int	 error;
 
+	shared = mmap(NULL, sizeof *preload.shared, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (shared == MAP_FAILED)
+		return -errno;
 	ring = mmap(NULL, PRELOAD_RING_BYTES, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (ring == MAP_FAILED)
-		return -errno;
-	slots = mmap(NULL, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot),
-	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (slots == MAP_FAILED) {
-		munmap(ring, PRELOAD_RING_BYTES);
-		return -errno;
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (ring == MAP_FAILED) {
+		error = errno;
+		munmap(shared, sizeof *preload.shared);
+		return -error;
 	}
-	ring_init(&preload_sampler.ring, ring, PRELOAD_RING_BYTES);
-	codereg_init(&preload_sampler.reg, slots, PRELOAD_CODE_SLOTS);
+	slots = mmap(NULL, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot),
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+	    -1, 0);
+	if (slots == MAP_FAILED) {
+		error = errno;
+		munmap(ring, PRELOAD_RING_BYTES);
+		munmap(shared, sizeof *preload.shared);
+		return -error;
+	}
+	preload.shared = shared;
+	preload_sampler = &preload.shared->sampler;
+	ring_init(&preload_sampler->ring, ring, PRELOAD_RING_BYTES);
+	codereg_init(&preload_sampler->reg, slots, PRELOAD_CODE_SLOTS);
 	return 0;
-}
-
-/* Start the writer thread with every signal blocked in it. */
-static int
-preload_start_writer(void)
-{
-	sigset_t	all, old;
-	int		error;
-
-	if (sem_init(&preload.wake, 0, 0) != 0)
-		return -errno;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	error = pthread_create(&preload.thread, NULL, preload_writer, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -error;
 }
 
 /* Install the handler and arm the process CPU-time timer. */
@@ -629,8 +487,9 @@ preload_start_timer(void)
 static void __attribute__((constructor))
 preload_init(void)
 {
-	int			major, minor, micro, error;
-	struct sampler		*s = &preload_sampler;
+	struct sampler_python	 py;
+	struct writer		*w = NULL;
+	int			 major, minor, micro, error, fd;
 
 	/* Never in set-user-ID or set-group-ID programs. */
 	if (getauxval(AT_SECURE))
@@ -643,25 +502,24 @@ preload_init(void)
 		    "not supported; not profiling", preload.python);
 		return;
 	}
-	s->py.layout = pylayout_find(major, minor);
-	if (s->py.layout == NULL) {
+	memset(&py, 0, sizeof py);
+	py.layout = pylayout_find(major, minor);
+	if (py.layout == NULL) {
 		preload_warn("Python %s is not supported (supported: %s); "
 		    "not profiling", preload.python, pylayout_supported());
 		return;
 	}
 	if (options_load(&preload.opt) != 0)
 		return;
-	if (preload_python_symbols(&s->py) != 0 ||
-	    preload_python_check(&s->py) != 0)
+	if (preload_python_symbols(&py) != 0 || preload_python_check(&py) != 0)
 		return;
-	s->max_depth = preload.opt.max_depth;
 	preload.pid = getpid();
 	if (preload_path() != 0)
 		return;
 
-	preload.fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (preload.fd < 0) {
+	fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0666);
+	if (fd < 0) {
 		preload_warn("cannot open %s: %s; not profiling", preload.path,
 		    strerror(errno));
 		return;
@@ -671,18 +529,20 @@ preload_init(void)
 		    strerror(-error));
 		goto fail;
 	}
-	if (preload_hook_code(&s->py) != 0)
+	preload_sampler->py = py;
+	preload_sampler->max_depth = preload.opt.max_depth;
+	if (preload_hook_code(&py) != 0)
 		goto fail;
-	preload.start_mono = preload_clock(CLOCK_MONOTONIC);
-	preload.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
-	preload.writer = writer_create(preload.fd, preload.start_mono);
-	if (preload.writer == NULL) {
+	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
+	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
+	w = writer_create(fd, preload.spool.start_mono);
+	if (w == NULL) {
 		preload_warn("out of memory; not profiling");
 		goto fail;
 	}
-	writer_file_header(preload.writer);
-	preload_header(preload.writer);
-	if ((error = writer_flush(preload.writer)) != 0) {
+	writer_file_header(w);
+	preload_header(w);
+	if ((error = writer_flush(w)) != 0) {
 		preload_warn("cannot write %s: %s; not profiling", preload.path,
 		    strerror(-error));
 		goto fail;
@@ -692,15 +552,17 @@ preload_init(void)
 		    "not profiling", strerror(-error));
 		goto fail;
 	}
-	if ((error = preload_start_writer()) != 0) {
-		preload_warn("cannot start the writer thread: %s; "
+	/* From here on the spool owns the writer and the descriptor. */
+	if ((error = spool_start(&preload.spool, preload.shared, w, fd)) != 0) {
+		preload_warn("cannot start the spool process: %s; "
 		    "not profiling", strerror(-error));
-		goto fail;
+		unlink(preload.path);
+		return;
 	}
 	preload.state = PRELOAD_RUNNING;
 	atexit(preload_fini);
 	pthread_atfork(NULL, NULL, preload_child);
-	sampler_set(s);
+	sampler_set(preload_sampler);
 	if ((error = preload_start_timer()) != 0) {
 		preload_warn("cannot start the timer: %s; not profiling",
 		    strerror(-error));
@@ -710,6 +572,8 @@ preload_init(void)
 	}
 	return;
 fail:
-	close(preload.fd);
+	if (w != NULL)
+		writer_free(w);
+	close(fd);
 	unlink(preload.path);
 }

@@ -29,9 +29,6 @@
 
 #define PEEK(type, addr)	(*(const volatile type *)(uintptr_t)(addr))
 
-/* Set when a record is abandoned: the consumer skips it. */
-#define SAMPLE_DISCARD		0x8000
-
 /*
  * Each thread remembers, by depth from the outermost frame, which code
  * object it found there last time and its id.  While no code object has

@@ -32,6 +32,9 @@
 #define SAMPLER_MAX_NAME	1024	/* bytes of UTF-8 per name */
 #define SAMPLER_MAX_TABLE	(256 * 1024)
 
+/* In a ring stack's flags: the record was abandoned; skip it. */
+#define SAMPLE_DISCARD		0x8000
+
 /* A stack as it sits in the ring. */
 struct sample_stack {
 	uint64_t		time_ns;	/* CLOCK_MONOTONIC */

@@ -1,0 +1,304 @@
+/*
+ * The spool process.  Forked twice (the middle process exits at once) so
+ * that it is nobody's child: the profiled program's wait() never sees it.
+ * It starts a new session so terminal signals do not reach it, closes every
+ * descriptor but its own (a pipe the program's caller reads must reach EOF
+ * when the program exits), and watches the program through a pidfd: when
+ * told to finish it writes the trailer; when the program dies without
+ * telling it (kill -9, os._exit, exec) it writes what is left and a last
+ * STATS record.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "spool.h"
+
+#define SPOOL_FLUSH_MS	200
+#define SPOOL_STATS_NS	1000000000ULL
+
+/* Nanoseconds on a clock. */
+static uint64_t
+spool_clock(clockid_t clock)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(clock, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A percentile of the handler cost histogram, in ns. */
+static uint64_t
+spool_percentile(const uint64_t *hist, uint64_t total, double p)
+{
+	uint64_t	seen = 0, want;
+	unsigned int	b;
+
+	if (total == 0)
+		return 0;
+	want = (uint64_t)(p * (double)total);
+	if (want >= total)
+		want = total - 1;
+	for (b = 0; b < SAMPLER_HIST; b++) {
+		seen += hist[b];
+		if (seen > want)
+			return sampler_hist_value(b);
+	}
+	return sampler_hist_value(SAMPLER_HIST - 1);
+}
+
+/* Append a STATS or TRAILER record with the counters so far. */
+static void
+spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
+    int type)
+{
+	struct sampler_stats	*st = &sh->sampler.stats;
+	uint64_t		 hist[SAMPLER_HIST], total = 0, samples;
+	uint64_t		 now, cpu, max, p50, p99;
+	unsigned int		 b;
+	char			 rate[32];
+
+#define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+	for (b = 0; b < SAMPLER_HIST; b++) {
+		hist[b] = LOAD(st->cost_hist[b]);
+		total += hist[b];
+	}
+	samples = LOAD(st->samples);
+	now = spool_clock(CLOCK_MONOTONIC);
+	cpu = spool_clock(sp->python_cpu);
+	cpu = cpu > sp->start_cpu ? cpu - sp->start_cpu : 0;
+	writer_kv_begin(w, type);
+	writer_kv_u64(w, "samples", samples);
+	writer_kv_u64(w, "written", writer_samples(w));
+	writer_kv_u64(w, "dropped", LOAD(sh->sampler.ring.dropped));
+	writer_kv_u64(w, "truncated", LOAD(st->truncated));
+	writer_kv_u64(w, "no_python", LOAD(st->no_python));
+	writer_kv_u64(w, "invalid_frames", LOAD(st->invalid));
+	writer_kv_u64(w, "faults", LOAD(st->faults));
+	writer_kv_u64(w, "reentered", LOAD(st->reentered));
+	writer_kv_u64(w, "codes", LOAD(st->codes));
+	writer_kv_u64(w, "stacks", writer_stacks(w));
+	writer_kv_u64(w, "handler_ns_mean",
+	    total ? LOAD(st->cost_sum) / total : 0);
+	/* Bucket bounds can exceed the largest cost seen: clamp to it. */
+	max = LOAD(st->cost_max);
+	p50 = spool_percentile(hist, total, .5);
+	p99 = spool_percentile(hist, total, .99);
+	writer_kv_u64(w, "handler_ns_p50", p50 < max ? p50 : max);
+	writer_kv_u64(w, "handler_ns_p99", p99 < max ? p99 : max);
+	writer_kv_u64(w, "handler_ns_max", max);
+	writer_kv_u64(w, "duration_ns", now - sp->start_mono);
+	if (cpu != 0) {
+		writer_kv_u64(w, "cpu_ns", cpu);
+		snprintf(rate, sizeof rate, "%.1f",
+		    (double)samples * 1e9 / (double)cpu);
+		writer_kv(w, "effective_rate", rate);
+	}
+	writer_kv_u64(w, "write_errors", writer_lost_bytes(w));
+	writer_kv_u64(w, "end_mono_ns", now);
+	writer_kv_end(w);
+#undef LOAD
+}
+
+/* Move every committed ring record into the writer. */
+static void
+spool_drain(struct spool_shared *sh, struct writer *w)
+{
+	struct ring	*r = &sh->sampler.ring;
+	const void	*p;
+	unsigned int	 type;
+	size_t		 len;
+
+	while ((p = ring_peek(r, &type, &len)) != NULL) {
+		if (type == SAMPLE_REC_STACK && len >= sizeof(struct
+		    sample_stack)) {
+			const struct sample_stack *s = p;
+
+			if (!(s->flags & SAMPLE_DISCARD))
+				writer_sample(w, s->time_ns, s->tid,
+				    s->flags, s->frames, s->nframes);
+		} else if (type == SAMPLE_REC_CODE && len >= sizeof(struct
+		    sample_code)) {
+			const struct sample_code *c = p;
+
+			if (c->id != 0)
+				writer_code(w, c->id, c->firstlineno,
+				    c->table_kind, c->flags, c->data,
+				    c->name_len, c->data + c->name_len,
+				    c->file_len, (const uint8_t *)c->data +
+				    c->name_len + c->file_len, c->table_len);
+		}
+		ring_release(r);
+	}
+	atomic_store_explicit(&sh->written, writer_samples(w),
+	    memory_order_relaxed);
+	atomic_store_explicit(&sh->stacks, writer_stacks(w),
+	    memory_order_relaxed);
+}
+
+/* Close every descriptor but the ones the spool keeps. */
+static void
+spool_close_others(const int *keep, size_t nkeep)
+{
+	long	max = sysconf(_SC_OPEN_MAX);
+	int	fd;
+	size_t	i;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 0; fd < max; fd++) {
+		for (i = 0; i < nkeep; i++)
+			if (keep[i] == fd)
+				break;
+		if (i == nkeep)
+			close(fd);
+	}
+}
+
+/* The spool's main loop; never returns. */
+static void __attribute__((noreturn))
+spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
+    int fd, int stop_fd, int done_fd, int pidfd)
+{
+	struct pollfd	 pfd[2];
+	sigset_t	 all;
+	uint64_t	 last_stats = spool_clock(CLOCK_MONOTONIC), now;
+	int		 keep[4] = { fd, stop_fd, done_fd, pidfd };
+	int		 clean = 0, n;
+	char		 c;
+
+	setsid();
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_NAME, "pysig-spool", 0, 0, 0);
+	spool_close_others(keep, 4);
+
+	pfd[0].fd = stop_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = pidfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		n = poll(pfd, pidfd >= 0 ? 2 : 1, SPOOL_FLUSH_MS);
+		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* A byte: a clean exit.  EOF: exec or death. */
+			clean = read(stop_fd, &c, 1) == 1;
+			break;
+		}
+		if (n > 0 && pidfd >= 0 && (pfd[1].revents & POLLIN))
+			break;		/* the program died */
+		if (pidfd < 0 && kill(sp->python_pid, 0) != 0 &&
+		    errno == ESRCH)
+			break;
+		spool_drain(sh, w);
+		now = spool_clock(CLOCK_MONOTONIC);
+		if (now - last_stats >= SPOOL_STATS_NS) {
+			spool_stats(sp, sh, w, REC_STATS);
+			last_stats = now;
+		}
+		writer_flush(w);
+	}
+	spool_drain(sh, w);
+	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
+	writer_flush(w);
+	fsync(fd);
+	close(fd);
+	if (write(done_fd, "x", 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Fork the spool, which takes over w and fd. */
+int
+spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
+    int fd)
+{
+	int	stop[2], done[2], pidfd, error, status;
+	pid_t	pid, mid;
+
+	sp->python_pid = getpid();
+	if (clock_getcpuclockid(sp->python_pid, &sp->python_cpu) != 0)
+		sp->python_cpu = CLOCK_PROCESS_CPUTIME_ID;
+	if (pipe2(stop, O_CLOEXEC) != 0)
+		return -errno;
+	if (pipe2(done, O_CLOEXEC) != 0) {
+		error = errno;
+		close(stop[0]);
+		close(stop[1]);
+		return -error;
+	}
+	mid = fork();
+	if (mid < 0) {
+		error = errno;
+		close(stop[0]);
+		close(stop[1]);
+		close(done[0]);
+		close(done[1]);
+		return -error;
+	}
+	if (mid == 0) {
+		/* The middle process: open the pidfd, fork again, leave. */
+		pidfd = (int)syscall(SYS_pidfd_open, sp->python_pid, 0);
+		pid = fork();
+		if (pid == 0)
+			spool_main(sp, sh, w, fd, stop[0], done[1], pidfd);
+		_exit(pid < 0 ? 1 : 0);
+	}
+	close(stop[0]);
+	close(done[1]);
+	close(fd);
+	writer_free(w);
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		close(stop[1]);
+		close(done[0]);
+		return -ECHILD;
+	}
+	sp->stop_fd = stop[1];
+	sp->done_fd = done[0];
+	return 0;
+}
+
+/* Ask the spool to finish and wait for it at most timeout_ms. */
+int
+spool_finish(struct spool *sp, int timeout_ms)
+{
+	struct pollfd	pfd;
+	char		c;
+	int		n;
+
+	if (write(sp->stop_fd, "x", 1) != 1)
+		return -errno;
+	pfd.fd = sp->done_fd;
+	pfd.events = POLLIN;
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -ETIMEDOUT;
+	n = (int)read(sp->done_fd, &c, 1);
+	close(sp->stop_fd);
+	close(sp->done_fd);
+	return n == 1 ? 0 : -EPIPE;
+}
+
+/* In a forked child of the profiled process: drop the handle. */
+void
+spool_forget(struct spool *sp)
+{
+	close(sp->stop_fd);
+	close(sp->done_fd);
+	sp->stop_fd = sp->done_fd = -1;
+}
