@@ -1,0 +1,768 @@
+/*
+ * Aggregation.  A profile's samples are first counted per stack, so the
+ * work after that is per distinct stack, not per sample: each stack with
+ * samples is turned into its path of (function, line) from the root, walked
+ * down the tree (nodes found through a hash of parent, function and line)
+ * and credited to the functions on it, a recursive function only once per
+ * stack (a per-function stamp of the last stack that counted it).
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "format.h"
+#include "linetable.h"
+
+enum aggregate_pseudo {
+	PSEUDO_NOPY,
+	PSEUDO_EMPTY,
+	PSEUDO_TRUNCATED,
+	PSEUDO_INVALID,
+	PSEUDO_COUNT
+};
+
+static const char *aggregate_pseudo_names[PSEUDO_COUNT] = {
+	AGGREGATE_NOPY, AGGREGATE_EMPTY, AGGREGATE_TRUNCATED, AGGREGATE_INVALID
+};
+
+struct aggregate_index {
+	/* Functions by identity: slots hold indexes, AGGREGATE_NONE free. */
+	uint32_t	*func_slots;
+	size_t		 func_nslots;
+	size_t		 funcs_size;
+	uint64_t	*func_hash;
+	size_t		 func_hash_size;
+	uint64_t	*func_stamp;
+	size_t		 func_stamp_size;
+	uint32_t	 pseudo[PSEUDO_COUNT];
+
+	/* Nodes by (parent, function, line). */
+	uint32_t	*node_slots;
+	size_t		 node_nslots;
+	size_t		 nodes_size;
+	uint64_t	*node_hash;
+	size_t		 node_hash_size;
+
+	uint64_t	 serial;	/* stacks credited so far */
+};
+
+/* One step of a stack's path. */
+struct aggregate_step {
+	uint32_t	func;
+	int		line;
+};
+
+/* Lines already looked up for (code index, offset) in one profile. */
+struct aggregate_lines {
+	uint32_t	*code;		/* AGGREGATE_NONE: free slot */
+	int64_t		*addr;
+	int		*line;
+	size_t		 nslots;	/* a power of two */
+	size_t		 used;
+};
+
+/* A growing string. */
+struct aggregate_buf {
+	char	*s;
+	size_t	 len;
+	size_t	 size;
+};
+
+/* Grow *p (elements of size each, *size of them) to hold need. */
+static int
+aggregate_grow(void *p, size_t *size, size_t need, size_t each)
+{
+	void	*q;
+	size_t	 n = *size == 0 ? 64 : *size;
+
+	if (need <= *size)
+		return 0;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / each)
+			return -1;
+		n *= 2;
+	}
+	q = realloc(*(void **)p, n * each);
+	if (q == NULL)
+		return -1;
+	*(void **)p = q;
+	*size = n;
+	return 0;
+}
+
+/* Mix a 64-bit value into a hash. */
+static inline uint64_t
+aggregate_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 31);
+}
+
+/* Hash a string (FNV-1a). */
+static uint64_t
+aggregate_hash_string(uint64_t h, const char *s)
+{
+	while (*s != '\0') {
+		h ^= (uint8_t)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return aggregate_mix(h, 0xff);
+}
+
+/* Hash a function identity. */
+static uint64_t
+aggregate_func_hash(const char *name, const char *file, int line, int pseudo)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	h = aggregate_hash_string(h, name);
+	h = aggregate_hash_string(h, file);
+	return aggregate_mix(h, ((uint64_t)(uint32_t)line << 1) | (pseudo != 0));
+}
+
+/* Hash a node key. */
+static uint64_t
+aggregate_node_hash(uint32_t parent, uint32_t func, int line)
+{
+	return aggregate_mix(aggregate_mix(((uint64_t)parent << 32) | func,
+	    (uint32_t)line), 0x51);
+}
+
+/* Rebuild an index table of slots with twice the room. */
+static int
+aggregate_rehash(uint32_t **slots, size_t *nslots, const uint64_t *hash,
+    size_t count)
+{
+	uint32_t	*s;
+	size_t		 n = *nslots == 0 ? 1024 : *nslots * 2, i, j;
+
+	if ((s = malloc(n * sizeof *s)) == NULL)
+		return -1;
+	memset(s, 0xff, n * sizeof *s);
+	for (i = 0; i < count; i++) {
+		for (j = hash[i] & (n - 1); s[j] != AGGREGATE_NONE;
+		    j = (j + 1) & (n - 1))
+			;
+		s[j] = (uint32_t)i;
+	}
+	free(*slots);
+	*slots = s;
+	*nslots = n;
+	return 0;
+}
+
+/* Create an empty aggregate with its root node. */
+struct aggregate *
+aggregate_create(void)
+{
+	struct aggregate	*agg;
+	struct aggregate_index	*ix;
+	size_t			 i;
+
+	if ((agg = calloc(1, sizeof *agg)) == NULL)
+		return NULL;
+	if ((ix = agg->index = calloc(1, sizeof *ix)) == NULL)
+		goto fail;
+	for (i = 0; i < PSEUDO_COUNT; i++)
+		ix->pseudo[i] = AGGREGATE_NONE;
+	if (aggregate_grow(&agg->nodes, &ix->nodes_size, 1,
+	    sizeof *agg->nodes) != 0 ||
+	    aggregate_grow(&ix->node_hash, &ix->node_hash_size, 1,
+	    sizeof *ix->node_hash) != 0)
+		goto fail;
+	memset(&agg->nodes[0], 0, sizeof agg->nodes[0]);
+	agg->nodes[0].func = AGGREGATE_NONE;
+	agg->nodes[0].line = -1;
+	agg->nodes[0].parent = AGGREGATE_NONE;
+	agg->nodes[0].child = AGGREGATE_NONE;
+	agg->nodes[0].sibling = AGGREGATE_NONE;
+	ix->node_hash[0] = 0;
+	agg->nnodes = 1;
+	return agg;
+
+fail:
+	aggregate_free(agg);
+	return NULL;
+}
+
+/* Free an aggregate. */
+void
+aggregate_free(struct aggregate *agg)
+{
+	struct aggregate_index	*ix;
+	size_t			 i;
+
+	if (agg == NULL)
+		return;
+	for (i = 0; i < agg->nfuncs; i++) {
+		free(agg->funcs[i].name);
+		free(agg->funcs[i].file);
+	}
+	free(agg->funcs);
+	free(agg->nodes);
+	if ((ix = agg->index) != NULL) {
+		free(ix->func_slots);
+		free(ix->func_hash);
+		free(ix->func_stamp);
+		free(ix->node_slots);
+		free(ix->node_hash);
+		free(ix);
+	}
+	free(agg);
+}
+
+/* The index of a function, added if new; AGGREGATE_NONE if out of memory. */
+static uint32_t
+aggregate_func(struct aggregate *agg, const char *name, const char *file,
+    int firstlineno, int pseudo)
+{
+	struct aggregate_index	*ix = agg->index;
+	struct aggregate_func	*f;
+	uint64_t		 h = aggregate_func_hash(name, file, firstlineno,
+				     pseudo);
+	size_t			 i, mask;
+	uint32_t		 idx;
+
+	if ((agg->nfuncs + 1) * 2 > ix->func_nslots &&
+	    aggregate_rehash(&ix->func_slots, &ix->func_nslots, ix->func_hash,
+	    agg->nfuncs) != 0)
+		return AGGREGATE_NONE;
+	mask = ix->func_nslots - 1;
+	for (i = h & mask; (idx = ix->func_slots[i]) != AGGREGATE_NONE;
+	    i = (i + 1) & mask) {
+		f = &agg->funcs[idx];
+		if (ix->func_hash[idx] == h && f->firstlineno == firstlineno &&
+		    f->pseudo == pseudo && strcmp(f->name, name) == 0 &&
+		    strcmp(f->file, file) == 0)
+			return idx;
+	}
+	if (agg->nfuncs >= AGGREGATE_NONE - 1)
+		return AGGREGATE_NONE;
+	if (aggregate_grow(&agg->funcs, &ix->funcs_size, agg->nfuncs + 1,
+	    sizeof *agg->funcs) != 0 ||
+	    aggregate_grow(&ix->func_hash, &ix->func_hash_size,
+	    agg->nfuncs + 1, sizeof *ix->func_hash) != 0 ||
+	    aggregate_grow(&ix->func_stamp, &ix->func_stamp_size,
+	    agg->nfuncs + 1, sizeof *ix->func_stamp) != 0)
+		return AGGREGATE_NONE;
+	f = &agg->funcs[agg->nfuncs];
+	memset(f, 0, sizeof *f);
+	f->name = strdup(name);
+	f->file = strdup(file);
+	if (f->name == NULL || f->file == NULL) {
+		free(f->name);
+		free(f->file);
+		return AGGREGATE_NONE;
+	}
+	f->firstlineno = firstlineno;
+	f->pseudo = pseudo;
+	ix->func_hash[agg->nfuncs] = h;
+	ix->func_stamp[agg->nfuncs] = 0;
+	ix->func_slots[i] = (uint32_t)agg->nfuncs;
+	return (uint32_t)agg->nfuncs++;
+}
+
+/* The function of a pseudo-frame. */
+static uint32_t
+aggregate_pseudo(struct aggregate *agg, enum aggregate_pseudo which)
+{
+	struct aggregate_index	*ix = agg->index;
+
+	if (ix->pseudo[which] == AGGREGATE_NONE)
+		ix->pseudo[which] = aggregate_func(agg,
+		    aggregate_pseudo_names[which], "", 0, 1);
+	return ix->pseudo[which];
+}
+
+/* The child of parent for (func, line), added if new; NONE if no memory. */
+static uint32_t
+aggregate_child(struct aggregate *agg, uint32_t parent, uint32_t func,
+    int line)
+{
+	struct aggregate_index	*ix = agg->index;
+	struct aggregate_node	*n;
+	uint64_t		 h = aggregate_node_hash(parent, func, line);
+	size_t			 i, mask;
+	uint32_t		 idx;
+
+	if ((agg->nnodes + 1) * 2 > ix->node_nslots &&
+	    aggregate_rehash(&ix->node_slots, &ix->node_nslots, ix->node_hash,
+	    agg->nnodes) != 0)
+		return AGGREGATE_NONE;
+	mask = ix->node_nslots - 1;
+	for (i = h & mask; (idx = ix->node_slots[i]) != AGGREGATE_NONE;
+	    i = (i + 1) & mask) {
+		n = &agg->nodes[idx];
+		if (ix->node_hash[idx] == h && n->parent == parent &&
+		    n->func == func && n->line == line)
+			return idx;
+	}
+	if (agg->nnodes >= AGGREGATE_NONE - 1)
+		return AGGREGATE_NONE;
+	if (aggregate_grow(&agg->nodes, &ix->nodes_size, agg->nnodes + 1,
+	    sizeof *agg->nodes) != 0 ||
+	    aggregate_grow(&ix->node_hash, &ix->node_hash_size,
+	    agg->nnodes + 1, sizeof *ix->node_hash) != 0)
+		return AGGREGATE_NONE;
+	n = &agg->nodes[agg->nnodes];
+	memset(n, 0, sizeof *n);
+	n->func = func;
+	n->line = line;
+	n->parent = parent;
+	n->depth = agg->nodes[parent].depth + 1;
+	n->child = n->sibling = AGGREGATE_NONE;
+	ix->node_hash[agg->nnodes] = h;
+	ix->node_slots[i] = (uint32_t)agg->nnodes;
+	return (uint32_t)agg->nnodes++;
+}
+
+/* Allocate a line cache of n slots (a power of two). */
+static int
+aggregate_lines_init(struct aggregate_lines *lc, size_t n)
+{
+	lc->nslots = n;
+	lc->used = 0;
+	lc->code = malloc(n * sizeof *lc->code);
+	lc->addr = malloc(n * sizeof *lc->addr);
+	lc->line = malloc(n * sizeof *lc->line);
+	if (lc->code == NULL || lc->addr == NULL || lc->line == NULL)
+		return -1;
+	memset(lc->code, 0xff, n * sizeof *lc->code);
+	return 0;
+}
+
+/* Free a line cache. */
+static void
+aggregate_lines_done(struct aggregate_lines *lc)
+{
+	free(lc->code);
+	free(lc->addr);
+	free(lc->line);
+}
+
+/*
+ * The line of a frame, from the cache or the line table: walking a table
+ * costs its length, and the same frames come back in many stacks.
+ */
+static int
+aggregate_line(struct aggregate_lines *lc, const struct reader_profile *prof,
+    const struct reader_frame *fr)
+{
+	const struct reader_code	*c = &prof->codes[fr->code];
+	struct aggregate_lines		 bigger;
+	size_t				 i, j, mask;
+	int				 line;
+
+	if ((lc->used + 1) * 2 > lc->nslots &&
+	    aggregate_lines_init(&bigger, lc->nslots * 2) == 0) {
+		for (i = 0; i < lc->nslots; i++) {
+			if (lc->code[i] == AGGREGATE_NONE)
+				continue;
+			j = aggregate_mix(lc->code[i], (uint64_t)lc->addr[i]);
+			for (j &= bigger.nslots - 1;
+			    bigger.code[j] != AGGREGATE_NONE;
+			    j = (j + 1) & (bigger.nslots - 1))
+				;
+			bigger.code[j] = lc->code[i];
+			bigger.addr[j] = lc->addr[i];
+			bigger.line[j] = lc->line[i];
+		}
+		bigger.used = lc->used;
+		aggregate_lines_done(lc);
+		*lc = bigger;
+	} else if ((lc->used + 1) * 2 > lc->nslots) {
+		aggregate_lines_done(&bigger);
+		if (lc->used + 1 >= lc->nslots)	/* full: no caching */
+			return linetable_line(c->table_kind, c->table,
+			    c->table_len, c->firstlineno, fr->addr);
+	}
+	mask = lc->nslots - 1;
+	for (i = aggregate_mix(fr->code, (uint64_t)fr->addr) & mask;
+	    lc->code[i] != AGGREGATE_NONE; i = (i + 1) & mask) {
+		if (lc->code[i] == fr->code && lc->addr[i] == fr->addr)
+			return lc->line[i];
+	}
+	line = linetable_line(c->table_kind, c->table, c->table_len,
+	    c->firstlineno, fr->addr);
+	lc->code[i] = fr->code;
+	lc->addr[i] = fr->addr;
+	lc->line[i] = line;
+	lc->used++;
+	return line;
+}
+
+/*
+ * Build the path of a stack from the root: pseudo-frames first, then the
+ * Python frames outermost first.  Return its length, 0 if out of memory.
+ */
+static size_t
+aggregate_path(struct aggregate *agg, const struct reader_profile *prof,
+    const uint32_t *code_func, struct aggregate_lines *lc,
+    const struct reader_stack *s, struct aggregate_step *path)
+{
+	const struct reader_frame	*fr;
+	size_t				 n = 0;
+	uint32_t			 i;
+
+	if (s->flags & STACK_NOPY) {
+		path[0].func = aggregate_pseudo(agg, PSEUDO_NOPY);
+		path[0].line = -1;
+		return path[0].func == AGGREGATE_NONE ? 0 : 1;
+	}
+	if (s->flags & STACK_TRUNCATED) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_TRUNCATED);
+		path[n++].line = -1;
+	}
+	if (s->flags & (STACK_INVALID | STACK_FAULT)) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_INVALID);
+		path[n++].line = -1;
+	}
+	if (n == 0 && s->nframes == 0) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_EMPTY);
+		path[n++].line = -1;
+	}
+	for (i = s->nframes; i > 0; i--) {
+		fr = &s->frames[i - 1];
+		path[n].func = code_func[fr->code];
+		path[n++].line = aggregate_line(lc, prof, fr);
+	}
+	for (i = 0; i < n; i++) {
+		if (path[i].func == AGGREGATE_NONE)
+			return 0;
+	}
+	return n;
+}
+
+/* Credit count samples to a path: tree nodes and functions. */
+static int
+aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
+    size_t n, uint64_t count)
+{
+	struct aggregate_index	*ix = agg->index;
+	uint32_t		 node = 0, f;
+	size_t			 i;
+
+	ix->serial++;
+	agg->nodes[0].total += count;
+	for (i = 0; i < n; i++) {
+		node = aggregate_child(agg, node, path[i].func, path[i].line);
+		if (node == AGGREGATE_NONE)
+			return -ENOMEM;
+		agg->nodes[node].total += count;
+		f = path[i].func;
+		if (ix->func_stamp[f] != ix->serial) {
+			ix->func_stamp[f] = ix->serial;	/* once per stack */
+			agg->funcs[f].total += count;
+		}
+	}
+	agg->nodes[node].self += count;
+	agg->funcs[path[n - 1].func].self += count;
+	return 0;
+}
+
+/* Add the samples of a profile. */
+int
+aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
+{
+	uint64_t		*counts = NULL;
+	uint32_t		*code_func = NULL;
+	struct aggregate_step	*path = NULL;
+	struct aggregate_lines	 lc;
+	const struct reader_code *c;
+	const char		*v;
+	size_t			 i, n, deepest = 0;
+	int			 error = -ENOMEM;
+
+	if (aggregate_lines_init(&lc, 1024) != 0)
+		goto out;
+	/* Samples per stack first: the rest is per distinct stack. */
+	if ((counts = calloc(prof->nstacks + 1, sizeof *counts)) == NULL)
+		goto out;
+	for (i = 0; i < prof->nsamples; i++) {
+		if (prof->sample_stack[i] < prof->nstacks)
+			counts[prof->sample_stack[i]]++;
+	}
+	if ((code_func = malloc((prof->ncodes + 1) * sizeof *code_func)) == NULL)
+		goto out;
+	for (i = 0; i < prof->ncodes; i++) {
+		c = &prof->codes[i];
+		code_func[i] = aggregate_func(agg, c->name, c->file,
+		    c->firstlineno, 0);
+		if (code_func[i] == AGGREGATE_NONE)
+			goto out;
+	}
+	for (i = 0; i < prof->nstacks; i++) {
+		if (counts[i] != 0 && prof->stacks[i].nframes > deepest)
+			deepest = prof->stacks[i].nframes;
+	}
+	if ((path = malloc((deepest + 3) * sizeof *path)) == NULL)
+		goto out;
+	for (i = 0; i < prof->nstacks; i++) {
+		if (counts[i] == 0)
+			continue;
+		n = aggregate_path(agg, prof, code_func, &lc, &prof->stacks[i],
+		    path);
+		if (n == 0 || aggregate_credit(agg, path, n, counts[i]) != 0)
+			goto out;
+	}
+	agg->files++;
+	agg->samples += prof->nsamples;
+	if ((v = reader_kv_get(&prof->stats, "duration_ns")) != NULL) {
+		agg->duration_ns += strtoull(v, NULL, 10);
+		agg->durations++;
+	}
+	error = 0;
+out:
+	aggregate_lines_done(&lc);
+	free(counts);
+	free(code_func);
+	free(path);
+	return error;
+}
+
+/* Order nodes: total count, self count descending, then name and line. */
+static int
+aggregate_cmp_nodes(const void *a, const void *b, void *arg)
+{
+	const struct aggregate	*agg = arg;
+	const struct aggregate_node *x = &agg->nodes[*(const uint32_t *)a];
+	const struct aggregate_node *y = &agg->nodes[*(const uint32_t *)b];
+	const struct aggregate_func *fx = &agg->funcs[x->func];
+	const struct aggregate_func *fy = &agg->funcs[y->func];
+	int			 r;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->self != y->self)
+		return x->self > y->self ? -1 : 1;
+	if ((r = strcmp(fx->name, fy->name)) != 0)
+		return r;
+	if ((r = strcmp(fx->file, fy->file)) != 0)
+		return r;
+	if (fx->firstlineno != fy->firstlineno)
+		return fx->firstlineno < fy->firstlineno ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return 0;
+}
+
+/* Link every node's children in order. */
+int
+aggregate_finish(struct aggregate *agg)
+{
+	uint32_t	*order, *start, n, i, j, p;
+
+	n = (uint32_t)agg->nnodes;
+	order = malloc((size_t)n * sizeof *order);
+	start = calloc((size_t)n + 1, sizeof *start);
+	if (order == NULL || start == NULL) {
+		free(order);
+		free(start);
+		return -ENOMEM;
+	}
+	/* Group the nodes by parent, then sort each group. */
+	for (i = 1; i < n; i++)
+		start[agg->nodes[i].parent + 1]++;
+	for (i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	for (i = 1; i < n; i++)
+		order[start[agg->nodes[i].parent]++] = i;
+	for (i = n; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	for (p = 0; p < n; p++) {
+		agg->nodes[p].child = AGGREGATE_NONE;
+		if (start[p + 1] == start[p])
+			continue;
+		qsort_r(order + start[p], start[p + 1] - start[p],
+		    sizeof *order, aggregate_cmp_nodes, agg);
+		agg->nodes[p].child = order[start[p]];
+		for (j = start[p]; j < start[p + 1]; j++) {
+			agg->nodes[order[j]].sibling = j + 1 < start[p + 1] ?
+			    order[j + 1] : AGGREGATE_NONE;
+		}
+	}
+	free(order);
+	free(start);
+	return 0;
+}
+
+/* Order functions: self, total descending, then name, file and line. */
+static int
+aggregate_cmp_funcs(const void *a, const void *b, void *arg)
+{
+	const struct aggregate	*agg = arg;
+	const struct aggregate_func *x = &agg->funcs[*(const uint32_t *)a];
+	const struct aggregate_func *y = &agg->funcs[*(const uint32_t *)b];
+	int			 r;
+
+	if (x->self != y->self)
+		return x->self > y->self ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if ((r = strcmp(x->name, y->name)) != 0)
+		return r;
+	if ((r = strcmp(x->file, y->file)) != 0)
+		return r;
+	if (x->firstlineno != y->firstlineno)
+		return x->firstlineno < y->firstlineno ? -1 : 1;
+	return 0;
+}
+
+/* The function indexes sorted by self count. */
+uint32_t *
+aggregate_by_self(const struct aggregate *agg)
+{
+	uint32_t	*order;
+	size_t		 i;
+
+	if ((order = malloc((agg->nfuncs + 1) * sizeof *order)) == NULL)
+		return NULL;
+	for (i = 0; i < agg->nfuncs; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, agg->nfuncs, sizeof *order, aggregate_cmp_funcs,
+	    (void *)agg);
+	return order;
+}
+
+/* Append n bytes to a growing string. */
+static int
+aggregate_put(struct aggregate_buf *b, const char *s, size_t n)
+{
+	if (aggregate_grow(&b->s, &b->size, b->len + n + 1, 1) != 0)
+		return -1;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+/* Append a name with ';' and control characters replaced. */
+static int
+aggregate_put_clean(struct aggregate_buf *b, const char *s)
+{
+	size_t	start = b->len, n = strlen(s), i;
+	char	*p;
+
+	if (aggregate_put(b, s, n) != 0)
+		return -1;
+	for (i = 0, p = b->s + start; i < n; i++, p++) {
+		if (*p == ';')
+			*p = ',';
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	return 0;
+}
+
+/* Append the collapsed text of a node's frame. */
+static int
+aggregate_put_frame(struct aggregate_buf *b, const struct aggregate *agg,
+    const struct aggregate_node *node)
+{
+	const struct aggregate_func	*f = &agg->funcs[node->func];
+	char				 num[32];
+
+	if (aggregate_put_clean(b, f->name) != 0)
+		return -1;
+	if (f->pseudo)
+		return 0;
+	if (node->line >= 0)
+		snprintf(num, sizeof num, ":%d)", node->line);
+	else
+		snprintf(num, sizeof num, ":?)");
+	if (aggregate_put(b, " (", 2) != 0 ||
+	    aggregate_put_clean(b, f->file) != 0 ||
+	    aggregate_put(b, num, strlen(num)) != 0)
+		return -1;
+	return 0;
+}
+
+/* Order collapsed lines by their text. */
+static int
+aggregate_cmp_lines(const void *a, const void *b)
+{
+	return strcmp(((const struct aggregate_line *)a)->text,
+	    ((const struct aggregate_line *)b)->text);
+}
+
+/* The collapsed stacks, sorted. */
+int
+aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
+    size_t *nout)
+{
+	struct aggregate_line	*lines = NULL;
+	struct aggregate_buf	 b = { NULL, 0, 0 };
+	uint32_t		*chain = NULL, node;
+	size_t			 nlines = 0, i, j, k, depth;
+	size_t			 chain_size = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 1; i < agg->nnodes; i++)
+		nlines += agg->nodes[i].self != 0;
+	if ((lines = calloc(nlines + 1, sizeof *lines)) == NULL)
+		return -ENOMEM;
+	nlines = 0;
+	for (i = 1; i < agg->nnodes; i++) {
+		if (agg->nodes[i].self == 0)
+			continue;
+		depth = agg->nodes[i].depth;
+		if (aggregate_grow(&chain, &chain_size, depth,
+		    sizeof *chain) != 0)
+			goto fail;
+		for (node = (uint32_t)i, j = depth; j > 0; j--) {
+			chain[j - 1] = node;
+			node = agg->nodes[node].parent;
+		}
+		b.len = 0;
+		for (j = 0; j < depth; j++) {
+			if ((j != 0 && aggregate_put(&b, ";", 1) != 0) ||
+			    aggregate_put_frame(&b, agg,
+			    &agg->nodes[chain[j]]) != 0)
+				goto fail;
+		}
+		if ((lines[nlines].text = strdup(b.s)) == NULL)
+			goto fail;
+		lines[nlines++].count = agg->nodes[i].self;
+	}
+	qsort(lines, nlines, sizeof *lines, aggregate_cmp_lines);
+
+	/* Different tree paths may read the same: merge them. */
+	for (i = 0, k = 0; i < nlines; i++) {
+		if (k != 0 && strcmp(lines[k - 1].text, lines[i].text) == 0) {
+			lines[k - 1].count += lines[i].count;
+			free(lines[i].text);
+			continue;
+		}
+		lines[k++] = lines[i];
+	}
+	free(chain);
+	free(b.s);
+	*out = lines;
+	*nout = k;
+	return 0;
+
+fail:
+	free(chain);
+	free(b.s);
+	aggregate_lines_free(lines, nlines);
+	return -ENOMEM;
+}
+
+/* Free lines from aggregate_collapsed(). */
+void
+aggregate_lines_free(struct aggregate_line *lines, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(lines[i].text);
+	free(lines);
+}

@@ -1,0 +1,106 @@
+/*
+ * Aggregation of profiles into what the reports show: functions with their
+ * self and total sample counts, and the call tree.  A function is its
+ * (name, file, first line), whichever code ids and files it came from; a
+ * tree node is a function and the line executing in it, under its caller's
+ * node.  Samples with no Python frame to show get a pseudo-frame:
+ *
+ *   [thread without Python]  the thread had no Python thread state
+ *   [no Python frames]       a Python thread with an empty stack
+ *   [truncated]              root side of a stack cut at max_depth
+ *   [invalid frame]          root side of a stack whose walk stopped at a
+ *                            frame that failed validation or faulted
+ *
+ * [truncated] and [invalid frame] sit above (root side of) the frames that
+ * were kept, [truncated] first when a stack has both.
+ */
+
+#ifndef PYSIG_AGGREGATE_H
+#define PYSIG_AGGREGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+#define AGGREGATE_NONE		UINT32_MAX
+
+#define AGGREGATE_NOPY		"[thread without Python]"
+#define AGGREGATE_EMPTY		"[no Python frames]"
+#define AGGREGATE_TRUNCATED	"[truncated]"
+#define AGGREGATE_INVALID	"[invalid frame]"
+
+struct aggregate_func {
+	char		*name;
+	char		*file;		/* "" for a pseudo-frame */
+	int		 firstlineno;
+	int		 pseudo;	/* one of the [bracketed] frames */
+	uint64_t	 self;		/* samples with it as the leaf */
+	uint64_t	 total;		/* samples with it anywhere, once */
+};
+
+struct aggregate_node {
+	uint32_t	func;		/* AGGREGATE_NONE for the root */
+	int		line;		/* line executing there, -1 unknown */
+	uint32_t	parent;		/* AGGREGATE_NONE for the root */
+	uint32_t	depth;		/* 0 for the root */
+	uint32_t	child;		/* first child (aggregate_finish) */
+	uint32_t	sibling;	/* next sibling (aggregate_finish) */
+	uint64_t	self;
+	uint64_t	total;
+};
+
+/* A line of the collapsed (folded) stack output. */
+struct aggregate_line {
+	char		*text;		/* root;...;leaf */
+	uint64_t	 count;
+};
+
+struct aggregate_index;
+
+struct aggregate {
+	size_t			 files;
+	uint64_t		 samples;
+	uint64_t		 duration_ns;	/* sum of the files' */
+	size_t			 durations;	/* files that gave one */
+
+	struct aggregate_func	*funcs;
+	size_t			 nfuncs;
+	/* nodes[0] is the root; children sorted by aggregate_finish(). */
+	struct aggregate_node	*nodes;
+	size_t			 nnodes;
+
+	struct aggregate_index	*index;
+};
+
+/* Create an empty aggregate; NULL if out of memory. */
+struct aggregate	*aggregate_create(void);
+/* Free an aggregate. */
+void			 aggregate_free(struct aggregate *);
+/* Add the samples of a profile.  Return 0 or -ENOMEM. */
+int			 aggregate_add(struct aggregate *,
+			     const struct reader_profile *);
+/*
+ * Link every node's children, sorted by total count (then self count,
+ * name, line), after the last aggregate_add().  Return 0 or -ENOMEM.
+ */
+int			 aggregate_finish(struct aggregate *);
+/*
+ * The function indexes sorted by self count, then total count, name, file
+ * and line: an allocated array of nfuncs entries, NULL if out of memory.
+ */
+uint32_t		*aggregate_by_self(const struct aggregate *);
+/*
+ * The collapsed stacks: one line per distinct stack, root first, frames
+ * joined by ';', in byte order of the text.  A Python frame reads
+ * "name (file:line)", "name (file:?)" when its line is unknown; in names
+ * and files ';' becomes ',' and control characters '?', so a line always
+ * splits back into its frames.  Return 0 with an allocated array of *n
+ * lines, or -ENOMEM.
+ */
+int			 aggregate_collapsed(const struct aggregate *,
+			     struct aggregate_line **, size_t *n);
+/* Free lines from aggregate_collapsed(). */
+void			 aggregate_lines_free(struct aggregate_line *, size_t);
+
+#endif

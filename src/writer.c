@@ -1,0 +1,612 @@
+/*
+ * The profile writer.  Records are encoded into one growing buffer that
+ * writer_flush() appends to the descriptor.  Stacks are deduplicated through
+ * an open-addressing hash table keyed by (flags, frames); its frames live in
+ * one arena, so memory grows only with the number of distinct stacks (and
+ * of functions, whose CODE records are kept, see below).
+ *
+ * A failed flush drops what was buffered, but the records dropped may hold
+ * the only definition of a stack or a function that later samples refer
+ * to: the reader rejects such references.  So the writer first tries to cut
+ * the file back to where the failed flush started (a regular file can be;
+ * a pipe cannot), then forgets the dropped STACK definitions, which are
+ * written again the next time a sample uses them, and appends the dropped
+ * CODE records again from its own copies.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "writer.h"
+
+#define WRITER_LEN_BYTES	4	/* varint room for a length < 2^28 */
+#define WRITER_MIN_SLOTS	1024
+#define WRITER_MAX_STRING	(1024 * 1024)	/* per CODE name or file */
+#define WRITER_MAX_FRAMES	((FORMAT_MAX_PAYLOAD - 64) / 10)
+#define WRITER_UNDEFINED	UINT64_MAX
+
+/* A distinct stack: a slot of the hash table (id 0: free). */
+struct writer_stack {
+	uint64_t	hash;
+	uint64_t	id;
+	uint64_t	defined;	/* stream position after its record */
+	size_t		frames;		/* index in the frame arena */
+	uint32_t	nframes;
+	uint32_t	flags;
+};
+
+/* Where a copy of a CODE record sits, to write it again. */
+struct writer_code {
+	uint64_t	defined;	/* stream position after its record */
+	size_t		off;		/* offset in the code arena */
+	size_t		len;
+};
+
+struct writer {
+	int			 fd;
+	uint64_t		 start_mono_ns;
+	int64_t			 last_us;	/* previous SAMPLE, since start */
+
+	uint8_t			*buf;
+	size_t			 len;
+	size_t			 size;
+	uint64_t		 base;		/* stream position of buf[0] */
+
+	size_t			 kv_start;	/* open key/value record */
+	int			 kv_open;
+	int			 kv_broken;	/* a pair did not fit */
+
+	struct writer_stack	*slots;
+	size_t			 nslots;	/* a power of two */
+	size_t			 used;
+	struct writer_frame	*arena;
+	size_t			 arena_len;
+	size_t			 arena_size;
+	uint64_t		 next_stack;
+
+	uint8_t			*code_bytes;
+	size_t			 code_bytes_len;
+	size_t			 code_bytes_size;
+	struct writer_code	*codes;
+	size_t			 ncodes;
+	size_t			 codes_size;
+
+	uint64_t		 stacks;
+	uint64_t		 samples;
+	uint64_t		 written;
+	uint64_t		 lost;
+};
+
+/* Grow *p (elements of size each, *size of them) to hold need. */
+static int
+writer_grow(void *p, size_t *size, size_t need, size_t each)
+{
+	void	*q;
+	size_t	 n = *size == 0 ? 64 : *size;
+
+	if (need <= *size)
+		return 0;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / each)
+			return -1;
+		n *= 2;
+	}
+	q = realloc(*(void **)p, n * each);
+	if (q == NULL)
+		return -1;
+	*(void **)p = q;
+	*size = n;
+	return 0;
+}
+
+/* Make room for n more bytes in the buffer; count them lost if not. */
+static int
+writer_reserve(struct writer *w, size_t n)
+{
+	if (n > SIZE_MAX - w->len ||
+	    writer_grow(&w->buf, &w->size, w->len + n, 1) != 0) {
+		w->lost += n;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Close a record whose type byte is at buf[start], whose payload was
+ * written after WRITER_LEN_BYTES reserved bytes: store the real length and
+ * slide the payload down to it.
+ */
+static void
+writer_close_record(struct writer *w, size_t start)
+{
+	size_t	payload = start + 1 + WRITER_LEN_BYTES;
+	size_t	plen = w->len - payload, n;
+	uint8_t	tmp[10];
+
+	n = format_put_varint(tmp, plen);
+	memcpy(w->buf + start + 1, tmp, n);
+	if (n != WRITER_LEN_BYTES)
+		memmove(w->buf + start + 1 + n, w->buf + payload, plen);
+	w->len = start + 1 + n + plen;
+}
+
+/* Create a writer on fd (written from its current position). */
+struct writer *
+writer_create(int fd, uint64_t start_mono_ns)
+{
+	struct writer	*w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return NULL;
+	w->fd = fd;
+	w->start_mono_ns = start_mono_ns;
+	w->next_stack = 1;
+	w->nslots = WRITER_MIN_SLOTS;
+	w->slots = calloc(w->nslots, sizeof *w->slots);
+	w->size = 64 * 1024;
+	w->buf = malloc(w->size);
+	if (w->slots == NULL || w->buf == NULL) {
+		writer_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Free the writer; does not close the descriptor. */
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	free(w->buf);
+	free(w->slots);
+	free(w->arena);
+	free(w->code_bytes);
+	free(w->codes);
+	free(w);
+}
+
+/* Append the 16-byte file header. */
+void
+writer_file_header(struct writer *w)
+{
+	if (w->kv_open)
+		writer_kv_end(w);
+	if (writer_reserve(w, FORMAT_HEADER_LEN) != 0)
+		return;
+	format_file_header(w->buf + w->len);
+	w->len += FORMAT_HEADER_LEN;
+}
+
+/* Begin a key/value record (REC_HEADER, REC_STATS or REC_TRAILER). */
+void
+writer_kv_begin(struct writer *w, int type)
+{
+	if (w->kv_open)
+		writer_kv_end(w);
+	w->kv_broken = 0;
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES) != 0) {
+		w->kv_broken = 1;
+		w->kv_start = w->len;
+		w->kv_open = 1;
+		return;
+	}
+	w->kv_start = w->len;
+	w->kv_open = 1;
+	w->buf[w->len] = (uint8_t)type;
+	w->len += 1 + WRITER_LEN_BYTES;
+}
+
+/* Add one key/value pair to the open key/value record. */
+void
+writer_kv(struct writer *w, const char *key, const char *value)
+{
+	size_t	klen, vlen, plen;
+
+	if (!w->kv_open)
+		return;
+	klen = strlen(key) + 1;
+	vlen = strlen(value) + 1;
+	if (w->kv_broken) {
+		w->lost += klen + vlen;
+		return;
+	}
+	/* A pair that would make the record look corrupt is left out. */
+	plen = w->len - (w->kv_start + 1 + WRITER_LEN_BYTES);
+	if (klen + vlen > FORMAT_MAX_PAYLOAD - plen) {
+		w->lost += klen + vlen;
+		return;
+	}
+	if (writer_reserve(w, klen + vlen) != 0) {
+		w->kv_broken = 1;
+		return;
+	}
+	memcpy(w->buf + w->len, key, klen);
+	memcpy(w->buf + w->len + klen, value, vlen);
+	w->len += klen + vlen;
+}
+
+/* Add a pair with a decimal unsigned value. */
+void
+writer_kv_u64(struct writer *w, const char *key, uint64_t value)
+{
+	char	tmp[24], *p = tmp + sizeof tmp;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + value % 10);
+		value /= 10;
+	} while (value != 0);
+	writer_kv(w, key, p);
+}
+
+/* Close the open key/value record; a record missing a pair is dropped. */
+void
+writer_kv_end(struct writer *w)
+{
+	if (!w->kv_open)
+		return;
+	w->kv_open = 0;
+	if (w->kv_broken) {
+		w->lost += w->len - w->kv_start;
+		w->len = w->kv_start;
+		return;
+	}
+	writer_close_record(w, w->kv_start);
+}
+
+/* Append a varint; the caller reserved the room. */
+static inline void
+writer_put(struct writer *w, uint64_t v)
+{
+	w->len += format_put_varint(w->buf + w->len, v);
+}
+
+/* Append bytes with their varint length; the caller reserved the room. */
+static void
+writer_put_bytes(struct writer *w, const void *p, size_t len)
+{
+	writer_put(w, len);
+	if (len != 0)
+		memcpy(w->buf + w->len, p, len);
+	w->len += len;
+}
+
+/* The length of s[0..len) cut to at most max bytes at a UTF-8 boundary. */
+static size_t
+writer_cut_utf8(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	len = max;
+	while (len > 0 && ((uint8_t)s[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
+/* Keep a copy of the CODE record at buf[start..len). */
+static void
+writer_keep_code(struct writer *w, size_t start)
+{
+	size_t			 n = w->len - start;
+	struct writer_code	*c;
+
+	if (writer_grow(&w->codes, &w->codes_size, w->ncodes + 1,
+	    sizeof *w->codes) != 0 ||
+	    writer_grow(&w->code_bytes, &w->code_bytes_size,
+	    w->code_bytes_len + n, 1) != 0)
+		return;	/* it cannot be written again, that is all */
+	c = &w->codes[w->ncodes++];
+	c->off = w->code_bytes_len;
+	c->len = n;
+	c->defined = w->base + w->len;
+	memcpy(w->code_bytes + c->off, w->buf + start, n);
+	w->code_bytes_len += n;
+}
+
+/* Append a CODE record (closing an open key/value record). */
+void
+writer_code(struct writer *w, uint32_t id, int32_t firstlineno,
+    int table_kind, unsigned int flags, const char *name, size_t name_len,
+    const char *file, size_t file_len, const uint8_t *table,
+    size_t table_len)
+{
+	size_t	start, room;
+
+	if (w->kv_open)
+		writer_kv_end(w);
+	if (name_len > WRITER_MAX_STRING || file_len > WRITER_MAX_STRING) {
+		name_len = writer_cut_utf8(name, name_len, WRITER_MAX_STRING);
+		file_len = writer_cut_utf8(file, file_len, WRITER_MAX_STRING);
+		flags |= CODE_NAME_TRUNCATED;
+	}
+	/* Fields, names and their lengths take at most this much. */
+	room = FORMAT_MAX_PAYLOAD - 64 - name_len - file_len;
+	if (table_len > room) {
+		table_len = room;
+		flags |= CODE_TABLE_TRUNCATED;
+	}
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 64 + name_len +
+	    file_len + table_len) != 0)
+		return;
+	start = w->len;
+	w->buf[w->len] = REC_CODE;
+	w->len += 1 + WRITER_LEN_BYTES;
+	writer_put(w, id);
+	writer_put(w, format_zigzag(firstlineno));
+	w->buf[w->len++] = (uint8_t)table_kind;
+	writer_put(w, flags);
+	writer_put_bytes(w, name, name_len);
+	writer_put_bytes(w, file, file_len);
+	writer_put_bytes(w, table, table_len);
+	writer_close_record(w, start);
+	writer_keep_code(w, start);
+}
+
+/* Hash a stack's flags and frames. */
+static uint64_t
+writer_hash(unsigned int flags, const struct writer_frame *f,
+    unsigned int n)
+{
+	uint64_t	h = 0x243f6a8885a308d3ULL ^ ((uint64_t)flags << 32) ^ n;
+	unsigned int	i;
+
+	for (i = 0; i < n; i++) {
+		h ^= ((uint64_t)f[i].ref << 32) | (uint32_t)f[i].addr;
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	h ^= h >> 32;
+	return h;
+}
+
+/* Double the hash table. */
+static int
+writer_rehash(struct writer *w)
+{
+	struct writer_stack	*old = w->slots, *s;
+	size_t			 n = w->nslots * 2, i, j;
+
+	if ((s = calloc(n, sizeof *s)) == NULL)
+		return -1;
+	for (i = 0; i < w->nslots; i++) {
+		if (old[i].id == 0)
+			continue;
+		for (j = old[i].hash & (n - 1); s[j].id != 0; j = (j + 1) & (n - 1))
+			;
+		s[j] = old[i];
+	}
+	free(old);
+	w->slots = s;
+	w->nslots = n;
+	return 0;
+}
+
+/*
+ * The slot of a stack, added to the table if new (its definition pending).
+ * NULL if memory ran out.
+ */
+static struct writer_stack *
+writer_find_stack(struct writer *w, unsigned int flags,
+    const struct writer_frame *frames, unsigned int n)
+{
+	uint64_t		 h = writer_hash(flags, frames, n);
+	size_t			 i, mask;
+	struct writer_stack	*s;
+
+	if ((w->used + 1) * 4 > w->nslots * 3 && writer_rehash(w) != 0)
+		return NULL;
+	mask = w->nslots - 1;
+	for (i = h & mask; w->slots[i].id != 0; i = (i + 1) & mask) {
+		s = &w->slots[i];
+		if (s->hash == h && s->nframes == n && s->flags == flags &&
+		    (n == 0 || memcmp(w->arena + s->frames, frames,
+		    n * sizeof *frames) == 0))
+			return s;
+	}
+	if (writer_grow(&w->arena, &w->arena_size, w->arena_len + n,
+	    sizeof *w->arena) != 0)
+		return NULL;
+	s = &w->slots[i];
+	s->hash = h;
+	s->id = w->next_stack++;
+	s->defined = WRITER_UNDEFINED;
+	s->frames = w->arena_len;
+	s->nframes = n;
+	s->flags = flags;
+	if (n != 0)
+		memcpy(w->arena + w->arena_len, frames, n * sizeof *frames);
+	w->arena_len += n;
+	w->used++;
+	w->stacks++;
+	return s;
+}
+
+/* Append the STACK record defining s. */
+static int
+writer_stack_record(struct writer *w, struct writer_stack *s)
+{
+	const struct writer_frame	*f = w->arena + s->frames;
+	size_t				 start;
+	uint32_t			 i;
+
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 30 +
+	    (size_t)s->nframes * 10) != 0)
+		return -1;
+	start = w->len;
+	w->buf[w->len] = REC_STACK;
+	w->len += 1 + WRITER_LEN_BYTES;
+	writer_put(w, s->id);
+	writer_put(w, s->flags);
+	writer_put(w, s->nframes);
+	for (i = 0; i < s->nframes; i++) {
+		writer_put(w, f[i].ref);
+		writer_put(w, format_zigzag(f[i].addr));
+	}
+	writer_close_record(w, start);
+	s->defined = w->base + w->len;
+	return 0;
+}
+
+/*
+ * Append a SAMPLE (and a STACK record the first time this stack is seen).
+ * frames are innermost first.
+ */
+void
+writer_sample(struct writer *w, uint64_t time_ns, uint32_t tid,
+    unsigned int stack_flags, const struct writer_frame *frames,
+    unsigned int nframes)
+{
+	struct writer_stack	*s;
+	uint64_t		 id = 0;
+	int64_t			 now_us;
+	uint8_t			 rec[40];
+	size_t			 n;
+
+	if (w->kv_open)
+		writer_kv_end(w);
+	if (nframes > WRITER_MAX_FRAMES) {
+		nframes = WRITER_MAX_FRAMES;	/* keep the innermost */
+		stack_flags |= STACK_TRUNCATED;
+	}
+	if (nframes != 0 || stack_flags != 0) {
+		s = writer_find_stack(w, stack_flags, frames, nframes);
+		if (s == NULL) {
+			w->lost += 16;
+			return;
+		}
+		if (s->defined == WRITER_UNDEFINED &&
+		    writer_stack_record(w, s) != 0)
+			return;
+		id = s->id;
+	}
+
+	/* Microseconds from the start, so rounding errors do not add up. */
+	now_us = (int64_t)(time_ns - w->start_mono_ns) / 1000;
+	n = 2;
+	n += format_put_varint(rec + n, format_zigzag(now_us - w->last_us));
+	n += format_put_varint(rec + n, tid);
+	n += format_put_varint(rec + n, id);
+	rec[n++] = 0;	/* flags */
+	rec[0] = REC_SAMPLE;
+	rec[1] = (uint8_t)(n - 2);
+	if (writer_reserve(w, n) != 0)
+		return;
+	memcpy(w->buf + w->len, rec, n);
+	w->len += n;
+	w->last_us = now_us;
+	w->samples++;
+}
+
+/* Number of distinct stacks so far. */
+uint64_t
+writer_stacks(const struct writer *w)
+{
+	return w->stacks;
+}
+
+/* Number of sample records so far. */
+uint64_t
+writer_samples(const struct writer *w)
+{
+	return w->samples;
+}
+
+/* Bytes written to the descriptor so far (after flushes). */
+uint64_t
+writer_bytes(const struct writer *w)
+{
+	return w->written;
+}
+
+/* Bytes lost to failed writes. */
+uint64_t
+writer_lost_bytes(const struct writer *w)
+{
+	return w->lost;
+}
+
+/*
+ * After a failed flush, everything from stream position from on is gone:
+ * forget those STACK definitions and write those CODE records again, before
+ * the key/value record being built if there is one.
+ */
+static void
+writer_redefine(struct writer *w, uint64_t from)
+{
+	size_t			 i, first, total = 0, at;
+	struct writer_code	*c;
+
+	for (i = 0; i < w->nslots; i++) {
+		if (w->slots[i].id != 0 && w->slots[i].defined > from)
+			w->slots[i].defined = WRITER_UNDEFINED;
+	}
+	for (first = w->ncodes; first > 0; first--) {
+		if (w->codes[first - 1].defined <= from)
+			break;
+		total += w->codes[first - 1].len;
+	}
+	if (total == 0 || writer_reserve(w, total) != 0)
+		return;
+	at = w->kv_open ? w->kv_start : w->len;
+	memmove(w->buf + at + total, w->buf + at, w->len - at);
+	w->len += total;
+	if (w->kv_open)
+		w->kv_start += total;
+	for (i = first; i < w->ncodes; i++) {
+		c = &w->codes[i];
+		memcpy(w->buf + at, w->code_bytes + c->off, c->len);
+		at += c->len;
+		c->defined = w->base + at;
+	}
+}
+
+/*
+ * Write everything buffered.  Return 0, or -errno if the write failed (the
+ * buffered data is dropped and counted; the writer stays usable).
+ */
+int
+writer_flush(struct writer *w)
+{
+	size_t	n = w->kv_open ? w->kv_start : w->len, done = 0;
+	ssize_t	r;
+	off_t	pos;
+	int	error = 0;
+
+	while (done < n) {
+		r = write(w->fd, w->buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			error = r < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)r;
+	}
+	if (error != 0 && done != 0) {
+		/* Cut the file back to whole records if it can be. */
+		pos = lseek(w->fd, -(off_t)done, SEEK_CUR);
+		if (pos >= 0 && ftruncate(w->fd, pos) == 0)
+			done = 0;
+		else if (pos >= 0)
+			lseek(w->fd, (off_t)done, SEEK_CUR);
+	}
+	w->written += done;
+	if (error != 0)
+		w->lost += n - done;
+	memmove(w->buf, w->buf + n, w->len - n);
+	w->len -= n;
+	if (w->kv_open)
+		w->kv_start -= n;
+	w->base += n;
+	if (error != 0) {
+		writer_redefine(w, w->base - n + done);
+		return -error;
+	}
+	return 0;
+}

@@ -1,0 +1,527 @@
+/*
+ * Unit tests for aggregation (src/aggregate.c): profiles written with the
+ * writer, read back with the reader and aggregated.
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "format.h"
+#include "reader.h"
+#include "writer.h"
+
+#define START_NS	1000000000ULL
+
+/* A profile being written to an unlinked temporary file. */
+struct tprof {
+	int		 fd;
+	struct writer	*w;
+	uint64_t	 now;
+};
+
+/* co_lnotab of 3.8: offsets 0-5 line first+1, 6-9 first+3, 10+ first+4. */
+static const uint8_t lnotab[] = { 0, 1, 6, 2, 4, 1 };
+
+static void
+tprof_open(struct tprof *t)
+{
+	char	path[] = "/tmp/check_aggregate.XXXXXX";
+
+	t->fd = mkstemp(path);
+	ck_assert_int_ge(t->fd, 0);
+	unlink(path);
+	t->w = writer_create(t->fd, START_NS);
+	ck_assert_ptr_nonnull(t->w);
+	t->now = START_NS;
+	writer_file_header(t->w);
+	writer_kv_begin(t->w, REC_HEADER);
+	writer_kv(t->w, "pysig", "test");
+	writer_kv_end(t->w);
+}
+
+/* Define a function with the lnotab above. */
+static void
+tprof_code(struct tprof *t, uint32_t id, const char *name, const char *file,
+    int first)
+{
+	writer_code(t->w, id, first, LINETABLE_LNOTAB, 0, name, strlen(name),
+	    file, strlen(file), lnotab, sizeof lnotab);
+}
+
+/*
+ * Add count samples of a stack given root first as code ids and offsets:
+ * "1:0 2:6" is code 1 at offset 0 calling code 2 at offset 6.
+ */
+static void
+tprof_sample(struct tprof *t, unsigned int flags, const char *stack,
+    int count)
+{
+	struct writer_frame	 f[64], r[64];
+	unsigned int		 n = 0, i;
+	const char		*p = stack;
+	char			*end;
+	int			 k;
+
+	while (*p != '\0') {
+		f[n].ref = (uint32_t)strtoul(p, &end, 10) << 1;
+		ck_assert(*end == ':');
+		f[n].addr = (int32_t)strtol(end + 1, &end, 10);
+		n++;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = f[n - 1 - i];	/* the writer wants the leaf first */
+	for (k = 0; k < count; k++) {
+		t->now += 4000000;
+		writer_sample(t->w, t->now, 1, flags, r, n);
+	}
+}
+
+/* Finish the file and read it back. */
+static struct reader_profile *
+tprof_read(struct tprof *t)
+{
+	struct reader_profile	*p;
+	struct stat		 sb;
+	uint8_t			*data;
+	char			*cause;
+
+	writer_kv_begin(t->w, REC_TRAILER);
+	writer_kv_u64(t->w, "duration_ns", t->now - START_NS);
+	writer_kv_end(t->w);
+	ck_assert_int_eq(writer_flush(t->w), 0);
+	writer_free(t->w);
+	ck_assert_int_eq(fstat(t->fd, &sb), 0);
+	data = malloc((size_t)sb.st_size);
+	ck_assert_int_eq(pread(t->fd, data, (size_t)sb.st_size, 0),
+	    sb.st_size);
+	close(t->fd);
+	p = reader_parse("t.prof", data, (size_t)sb.st_size, &cause);
+	if (p == NULL)
+		ck_abort_msg("%s", cause);
+	free(data);
+	return p;
+}
+
+/* The function called name (in file, if given). */
+static const struct aggregate_func *
+func(const struct aggregate *agg, const char *name, const char *file)
+{
+	size_t	i;
+
+	for (i = 0; i < agg->nfuncs; i++) {
+		if (strcmp(agg->funcs[i].name, name) == 0 &&
+		    (file == NULL || strcmp(agg->funcs[i].file, file) == 0))
+			return &agg->funcs[i];
+	}
+	ck_abort_msg("no function %s", name);
+	return NULL;
+}
+
+/* Aggregate profiles and finish. */
+static struct aggregate *
+aggregate(struct reader_profile **p, size_t n)
+{
+	struct aggregate	*agg = aggregate_create();
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(agg);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(aggregate_add(agg, p[i]), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	return agg;
+}
+
+/* The collapsed output as one string, "line count\n" each. */
+static char *
+collapsed(const struct aggregate *agg)
+{
+	struct aggregate_line	*lines;
+	size_t			 n, i, len = 0;
+	char			*s;
+
+	ck_assert_int_eq(aggregate_collapsed(agg, &lines, &n), 0);
+	for (i = 0; i < n; i++)
+		len += strlen(lines[i].text) + 32;
+	s = calloc(1, len + 1);
+	for (i = 0; i < n; i++)
+		sprintf(s + strlen(s), "%s %llu\n", lines[i].text,
+		    (unsigned long long)lines[i].count);
+	aggregate_lines_free(lines, n);
+	return s;
+}
+
+START_TEST(test_recursion)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	const struct aggregate_node *n;
+	char			*s;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "a", "r.py", 10);
+	tprof_code(&t, 2, "b", "r.py", 20);
+	tprof_code(&t, 3, "c", "r.py", 30);
+	/* a -> b -> a -> b, three times; a -> c once. */
+	tprof_sample(&t, 0, "1:0 2:0 1:6 2:10", 3);
+	tprof_sample(&t, 0, "1:0 3:0", 1);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+
+	ck_assert_uint_eq(agg->samples, 4);
+	ck_assert_uint_eq(agg->files, 1);
+	ck_assert_uint_eq(agg->duration_ns, 16000000);
+	/* Once per sample however often a function is on the stack. */
+	ck_assert_uint_eq(func(agg, "a", NULL)->total, 4);
+	ck_assert_uint_eq(func(agg, "a", NULL)->self, 0);
+	ck_assert_uint_eq(func(agg, "b", NULL)->total, 3);
+	ck_assert_uint_eq(func(agg, "b", NULL)->self, 3);
+	ck_assert_uint_eq(func(agg, "c", NULL)->total, 1);
+	ck_assert_uint_eq(func(agg, "c", NULL)->self, 1);
+	ck_assert_int_eq(func(agg, "b", NULL)->firstlineno, 20);
+
+	/* The tree: root -> a (line 11) -> b, c; children by count. */
+	ck_assert_uint_eq(agg->nodes[0].total, 4);
+	n = &agg->nodes[agg->nodes[0].child];
+	ck_assert_str_eq(agg->funcs[n->func].name, "a");
+	ck_assert_int_eq(n->line, 11);
+	ck_assert_uint_eq(n->total, 4);
+	ck_assert_uint_eq(n->sibling, AGGREGATE_NONE);
+	n = &agg->nodes[n->child];
+	ck_assert_str_eq(agg->funcs[n->func].name, "b");
+	ck_assert_uint_eq(n->total, 3);
+	ck_assert_uint_eq(n->depth, 2);
+	ck_assert_str_eq(agg->funcs[agg->nodes[n->sibling].func].name, "c");
+	ck_assert_uint_eq(agg->nodes[n->sibling].total, 1);
+	n = &agg->nodes[n->child];
+	ck_assert_str_eq(agg->funcs[n->func].name, "a");
+	ck_assert_int_eq(n->line, 13);		/* offset 6 */
+	n = &agg->nodes[n->child];
+	ck_assert_str_eq(agg->funcs[n->func].name, "b");
+	ck_assert_int_eq(n->line, 24);		/* offset 10 */
+	ck_assert_uint_eq(n->self, 3);
+	ck_assert_uint_eq(n->child, AGGREGATE_NONE);
+
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "a (r.py:11);b (r.py:21);a (r.py:13);b (r.py:24) 3\n"
+	    "a (r.py:11);c (r.py:31) 1\n");
+	free(s);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_pseudo_frames)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	char			*s;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "m.py", 1);
+	tprof_code(&t, 2, "leaf", "m.py", 5);
+	tprof_sample(&t, STACK_NOPY, "", 5);
+	tprof_sample(&t, 0, "", 4);
+	tprof_sample(&t, STACK_TRUNCATED, "1:0 2:0", 3);
+	tprof_sample(&t, STACK_INVALID, "2:6", 2);
+	tprof_sample(&t, STACK_FAULT, "", 1);
+	tprof_sample(&t, STACK_TRUNCATED | STACK_FAULT, "2:0", 1);
+	tprof_sample(&t, 0, "1:0 2:0", 6);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+
+	ck_assert_uint_eq(agg->samples, 22);
+	ck_assert_uint_eq(func(agg, AGGREGATE_NOPY, NULL)->self, 5);
+	ck_assert_int_eq(func(agg, AGGREGATE_NOPY, NULL)->pseudo, 1);
+	ck_assert_uint_eq(func(agg, AGGREGATE_EMPTY, NULL)->self, 4);
+	ck_assert_uint_eq(func(agg, AGGREGATE_TRUNCATED, NULL)->total, 4);
+	ck_assert_uint_eq(func(agg, AGGREGATE_TRUNCATED, NULL)->self, 0);
+	ck_assert_uint_eq(func(agg, AGGREGATE_INVALID, NULL)->total, 4);
+	ck_assert_uint_eq(func(agg, AGGREGATE_INVALID, NULL)->self, 1);
+	ck_assert_uint_eq(func(agg, "leaf", NULL)->self, 12);
+	ck_assert_uint_eq(func(agg, "main", NULL)->total, 9);
+	ck_assert_int_eq(func(agg, "main", NULL)->pseudo, 0);
+
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "[invalid frame] 1\n"
+	    "[invalid frame];leaf (m.py:8) 2\n"
+	    "[no Python frames] 4\n"
+	    "[thread without Python] 5\n"
+	    "[truncated];[invalid frame];leaf (m.py:6) 1\n"
+	    "[truncated];main (m.py:2);leaf (m.py:6) 3\n"
+	    "main (m.py:2);leaf (m.py:6) 6\n");
+	free(s);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_merge_files)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*agg;
+	char			*s;
+
+	/* The same functions under other code ids in the second file. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "app.py", 1);
+	tprof_code(&t, 2, "work", "app.py", 10);
+	tprof_sample(&t, 0, "1:0 2:0", 5);
+	tprof_sample(&t, 0, "1:0", 1);
+	p[0] = tprof_read(&t);
+	tprof_open(&t);
+	tprof_code(&t, 7, "work", "app.py", 10);
+	tprof_code(&t, 8, "main", "app.py", 1);
+	tprof_code(&t, 9, "work", "other.py", 10);	/* another function */
+	tprof_code(&t, 10, "work", "app.py", 10);	/* a re-created code */
+	tprof_sample(&t, 0, "8:0 7:0", 2);
+	tprof_sample(&t, 0, "8:0 10:0", 1);
+	tprof_sample(&t, 0, "8:0 9:6", 4);
+	p[1] = tprof_read(&t);
+	agg = aggregate(p, 2);
+
+	ck_assert_uint_eq(agg->files, 2);
+	ck_assert_uint_eq(agg->samples, 13);
+	ck_assert_uint_eq(agg->durations, 2);
+	ck_assert_uint_eq(agg->duration_ns, 13 * 4000000ULL);
+	ck_assert_uint_eq(agg->nfuncs, 3);
+	ck_assert_uint_eq(func(agg, "main", NULL)->total, 13);
+	ck_assert_uint_eq(func(agg, "main", NULL)->self, 1);
+	ck_assert_uint_eq(func(agg, "work", "app.py")->self, 8);
+	ck_assert_uint_eq(func(agg, "work", "other.py")->self, 4);
+	/* Tree nodes merge too: one "main" child of the root. */
+	ck_assert_uint_eq(agg->nodes[agg->nodes[0].child].total, 13);
+	ck_assert_uint_eq(agg->nodes[agg->nodes[0].child].sibling,
+	    AGGREGATE_NONE);
+
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "main (app.py:2) 1\n"
+	    "main (app.py:2);work (app.py:11) 8\n"
+	    "main (app.py:2);work (other.py:13) 4\n");
+	free(s);
+	aggregate_free(agg);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
+START_TEST(test_by_self)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	uint32_t		*order;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "s.py", 1);
+	tprof_code(&t, 2, "x", "s.py", 5);
+	tprof_code(&t, 3, "y", "s.py", 9);
+	tprof_code(&t, 4, "z", "s.py", 13);
+	tprof_sample(&t, 0, "1:0 2:0", 3);
+	tprof_sample(&t, 0, "1:0 4:0 3:0", 3);	/* y: self 3, total 3 */
+	tprof_sample(&t, 0, "1:0 4:0", 1);
+	tprof_sample(&t, 0, "1:0", 1);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	order = aggregate_by_self(agg);
+	ck_assert_ptr_nonnull(order);
+	/* x and y tie on self and total: by name. */
+	ck_assert_str_eq(agg->funcs[order[0]].name, "x");
+	ck_assert_str_eq(agg->funcs[order[1]].name, "y");
+	/* main and z tie on self (1): main has the larger total. */
+	ck_assert_str_eq(agg->funcs[order[2]].name, "main");
+	ck_assert_str_eq(agg->funcs[order[3]].name, "z");
+	free(order);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_odd_names)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	char			*s;
+
+	tprof_open(&t);
+	writer_code(t.w, 1, 3, LINETABLE_NONE, 0, "<module>", 8, "dir;x/m.py",
+	    10, NULL, 0);
+	writer_code(t.w, 2, 4, LINETABLE_LNOTAB, 0, "a;b\nc", 5, "m.py", 4,
+	    lnotab, sizeof lnotab);
+	writer_code(t.w, 3, 5, LINETABLE_LNOTAB, 0, "f.<locals>.<lambda>", 19,
+	    "m.py", 4, lnotab, sizeof lnotab);
+	writer_code(t.w, 4, 6, LINETABLE_LNOTAB, 0, "naïve name ✓", 15,
+	    "m.py", 4, lnotab, sizeof lnotab);
+	tprof_sample(&t, 0, "1:0 2:0", 1);
+	tprof_sample(&t, 0, "1:0 3:0", 2);
+	tprof_sample(&t, 0, "1:-1 4:10", 3);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	ck_assert_uint_eq(func(agg, "a;b\nc", NULL)->self, 1);
+	s = collapsed(agg);
+	/* No line table: "?", but offset -1 is the first line anyway. */
+	ck_assert_str_eq(s,
+	    "<module> (dir,x/m.py:3);naïve name ✓ (m.py:10) 3\n"
+	    "<module> (dir,x/m.py:?);a,b?c (m.py:5) 1\n"
+	    "<module> (dir,x/m.py:?);f.<locals>.<lambda> (m.py:6) 2\n");
+	free(s);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_collapsed_order)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct aggregate_line	*lines;
+	size_t			 n, i;
+	char			 stack[64];
+
+	/* Written in a scrambled order, read back sorted by text. */
+	tprof_open(&t);
+	for (i = 1; i <= 9; i++) {
+		char	name[8];
+
+		snprintf(name, sizeof name, "f%zu", 10 - i);
+		tprof_code(&t, (uint32_t)i, name, "o.py", (int)i);
+	}
+	for (i = 0; i < 40; i++) {
+		snprintf(stack, sizeof stack, "%zu:0 %zu:%zu",
+		    1 + (i * 7) % 9, 1 + (i * 5) % 9, (i % 3) * 6);
+		tprof_sample(&t, 0, stack, (int)(1 + i % 4));
+	}
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	ck_assert_int_eq(aggregate_collapsed(agg, &lines, &n), 0);
+	ck_assert_uint_gt(n, 5);
+	for (i = 1; i < n; i++)
+		ck_assert_int_lt(strcmp(lines[i - 1].text, lines[i].text), 0);
+	{
+		uint64_t	sum = 0;
+
+		for (i = 0; i < n; i++)
+			sum += lines[i].count;
+		ck_assert_uint_eq(sum, agg->samples);
+	}
+	aggregate_lines_free(lines, n);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_empty_profile)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct aggregate_line	*lines;
+	uint32_t		*order;
+	size_t			 n;
+
+	tprof_open(&t);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	ck_assert_uint_eq(agg->samples, 0);
+	ck_assert_uint_eq(agg->nfuncs, 0);
+	ck_assert_uint_eq(agg->nodes[0].child, AGGREGATE_NONE);
+	ck_assert_int_eq(aggregate_collapsed(agg, &lines, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	aggregate_lines_free(lines, n);
+	order = aggregate_by_self(agg);
+	ck_assert_ptr_nonnull(order);
+	free(order);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+/* A million samples read, aggregated and folded correctly (timed by
+ * make bench, never here). */
+START_TEST(test_million_samples)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct writer_frame	 f[40];
+	struct aggregate_line	*lines;
+	size_t			 i, j, n;
+	char			 name[16];
+	uint64_t		 sum = 0;
+
+	tprof_open(&t);
+	for (i = 1; i <= 200; i++) {
+		snprintf(name, sizeof name, "fn%zu", i);
+		tprof_code(&t, (uint32_t)i, name, "big.py", (int)i * 10);
+	}
+	/* 1M samples of 5000 distinct stacks 10 to 40 deep. */
+	for (i = 0; i < 1000000; i++) {
+		unsigned int k = (unsigned int)((i * 2654435761u) % 5000);
+		unsigned int depth = 10 + k % 31;
+
+		for (j = 0; j < depth; j++) {
+			f[j].ref = (uint32_t)(1 + (k + j * 13) % 200) << 1;
+			f[j].addr = (int32_t)((k + j) % 3) * 6;
+		}
+		writer_sample(t.w, START_NS + i * 1000, (uint32_t)(i % 8),
+		    0, f, depth);
+		if (i % 50000 == 0)
+			ck_assert_int_eq(writer_flush(t.w), 0);
+	}
+	t.now = START_NS + 1000000000ULL;
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	ck_assert_int_eq(aggregate_collapsed(agg, &lines, &n), 0);
+	ck_assert_uint_eq(agg->samples, 1000000);
+	ck_assert_uint_eq(n, 5000);
+	for (i = 0; i < n; i++)
+		sum += lines[i].count;
+	ck_assert_uint_eq(sum, 1000000);
+	aggregate_lines_free(lines, n);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("aggregate");
+	TCase	*tc = tcase_create("aggregate");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_recursion);
+	tcase_add_test(tc, test_pseudo_frames);
+	tcase_add_test(tc, test_merge_files);
+	tcase_add_test(tc, test_by_self);
+	tcase_add_test(tc, test_odd_names);
+	tcase_add_test(tc, test_collapsed_order);
+	tcase_add_test(tc, test_empty_profile);
+	tcase_add_test(tc, test_million_samples);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,38 @@
+/*
+ * pysig-report: what the output formats share.  Each format is one file,
+ * report_<format>.c, with one function that writes the whole report.
+ */
+
+#ifndef PYSIG_REPORT_H
+#define PYSIG_REPORT_H
+
+#include <stdio.h>
+
+#include "aggregate.h"
+#include "reader.h"
+
+struct report {
+	FILE			 *out;
+	struct reader_profile	**profiles;
+	size_t			  nprofiles;
+	struct aggregate	 *agg;		/* all profiles, finished */
+	size_t			  limit;	/* top: rows, 0 for all */
+	double			  min_percent;	/* tree: smallest node shown */
+};
+
+/* The formats; each returns 0, or -1 if out of memory. */
+int	report_top(struct report *);
+int	report_tree(struct report *);
+int	report_collapsed(struct report *);
+int	report_info(struct report *);
+
+/* Print a string with control characters shown as '?'. */
+void	report_text(FILE *, const char *);
+/* The number of characters (not bytes) of a UTF-8 string. */
+size_t	report_width(const char *);
+/* Print the one-line summary: files, samples, duration. */
+void	report_summary(struct report *);
+/* A count as a percentage of all samples. */
+double	report_percent(const struct report *, uint64_t);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * The info report: what a profile says about itself, as "key: value" lines,
+ * one block per file separated by a blank line.  The HEADER keys come in
+ * file order (the "arg" keys joined into one command_line, shell-quoted),
+ * then what was read, then the STATS or TRAILER counters, then whether the
+ * process exited cleanly and where the file was cut short.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+
+/* Print an argument quoted for a POSIX shell if it needs it. */
+static void
+info_quoted(FILE *f, const char *s)
+{
+	const char	*p;
+
+	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:@%") == strlen(s)) {
+		report_text(f, s);
+		return;
+	}
+	fputc('\'', f);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", f);
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fputc('?', f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
+/* Print the command line from the header's "arg" keys. */
+static void
+info_command_line(FILE *f, const struct reader_kvlist *h)
+{
+	size_t	i;
+
+	fputs("command_line:", f);
+	for (i = 0; i < h->n; i++) {
+		if (strcmp(h->pairs[i].key, "arg") != 0)
+			continue;
+		fputc(' ', f);
+		info_quoted(f, h->pairs[i].value);
+	}
+	fputc('\n', f);
+}
+
+/* Print a "key: value" line. */
+static void
+info_pair(FILE *f, const char *key, const char *value)
+{
+	report_text(f, key);
+	fputs(": ", f);
+	report_text(f, value);
+	fputc('\n', f);
+}
+
+/* Print a nanosecond wall-clock time as a UTC date. */
+static void
+info_date(FILE *f, const char *key, const char *ns)
+{
+	unsigned long long	 v = strtoull(ns, NULL, 10);
+	time_t			 t = (time_t)(v / 1000000000ULL);
+	struct tm		 tm;
+	char			 buf[64];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return;
+	fprintf(f, "%s: %s.%03llu UTC\n", key, buf,
+	    (v / 1000000ULL) % 1000);
+}
+
+/* Print the block of one profile. */
+static void
+info_profile(FILE *f, const struct reader_profile *p)
+{
+	const struct reader_kv	*kv;
+	const char		*v;
+	size_t			 i;
+	int			 args = 0;
+
+	info_pair(f, "file", p->path);
+	fprintf(f, "format_version: %u.%u\n", p->major, p->minor);
+	fprintf(f, "size: %llu\n", (unsigned long long)p->size);
+	for (i = 0; i < p->header.n; i++) {
+		kv = &p->header.pairs[i];
+		if (strcmp(kv->key, "arg") == 0) {
+			if (!args++)
+				info_command_line(f, &p->header);
+			continue;
+		}
+		info_pair(f, kv->key, kv->value);
+		if (strcmp(kv->key, "start_time_ns") == 0)
+			info_date(f, "start_time", kv->value);
+	}
+	fprintf(f, "codes_read: %zu\n", p->ncodes);
+	fprintf(f, "stacks_read: %zu\n", p->nstacks - 1);
+	fprintf(f, "samples_read: %zu\n", p->nsamples);
+	for (i = 0; i < p->stats.n; i++)
+		info_pair(f, p->stats.pairs[i].key, p->stats.pairs[i].value);
+	if ((v = reader_kv_get(&p->stats, "duration_ns")) != NULL)
+		fprintf(f, "duration: %.3f s\n",
+		    (double)strtoull(v, NULL, 10) / 1e9);
+	if (p->trailer)
+		fputs("trailer: yes\n", f);
+	else
+		fputs("trailer: no (process did not exit cleanly)\n", f);
+	if (p->truncated)
+		fprintf(f, "truncated_at: %llu\n",
+		    (unsigned long long)p->truncated_at);
+	if (p->unresolved != 0)
+		fprintf(f, "unresolved_samples: %llu\n",
+		    (unsigned long long)p->unresolved);
+	if (p->unknown_records != 0)
+		fprintf(f, "unknown_records: %llu\n",
+		    (unsigned long long)p->unknown_records);
+}
+
+/* Print the info report. */
+int
+report_info(struct report *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nprofiles; i++) {
+		if (i != 0)
+			fputc('\n', r->out);
+		info_profile(r->out, r->profiles[i]);
+	}
+	return 0;
+}
