@@ -414,27 +414,27 @@ sampler_take(struct sampler *s, uint64_t now)
 unsigned int
 sampler_hist_bucket(uint64_t ns)
 {
-	unsigned int	b;
+	unsigned int	e, b;
 
 	if (ns < SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS)
 		return (unsigned int)(ns / SAMPLER_HIST_NS);
-	ns /= SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS;
-	b = SAMPLER_HIST_LINEAR;
-	while (ns > 1 && b < SAMPLER_HIST - 1) {
-		ns >>= 1;
-		b++;
-	}
-	return b;
+	e = 63 - (unsigned int)__builtin_clzll(ns);	/* 13 or more */
+	b = SAMPLER_HIST_LINEAR + (e - 13) * SAMPLER_HIST_SUB +
+	    (unsigned int)((ns >> (e - 3)) & 7);
+	return b < SAMPLER_HIST ? b : SAMPLER_HIST - 1;
 }
 
 /* The upper bound of a bucket in ns. */
 uint64_t
 sampler_hist_value(unsigned int bucket)
 {
+	unsigned int	e, sub;
+
 	if (bucket < SAMPLER_HIST_LINEAR)
 		return (uint64_t)(bucket + 1) * SAMPLER_HIST_NS;
-	return (uint64_t)SAMPLER_HIST_LINEAR * SAMPLER_HIST_NS <<
-	    (bucket - SAMPLER_HIST_LINEAR + 1);
+	e = 13 + (bucket - SAMPLER_HIST_LINEAR) / SAMPLER_HIST_SUB;
+	sub = (bucket - SAMPLER_HIST_LINEAR) % SAMPLER_HIST_SUB;
+	return (uint64_t)(SAMPLER_HIST_SUB + sub + 1) << (e - 3);
 }
 
 /* The SIGPROF handler. */

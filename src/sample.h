@@ -22,10 +22,14 @@
 #define SAMPLE_REC_STACK	1
 #define SAMPLE_REC_CODE		2
 
-/* Handler cost histogram: 32 ns linear buckets to 8 us, then powers of 2. */
+/*
+ * Handler cost histogram: 32 ns linear buckets up to 8 us, then eight
+ * buckets per power of two (12% resolution) up to about a minute.
+ */
 #define SAMPLER_HIST_LINEAR	256
 #define SAMPLER_HIST_NS		32
-#define SAMPLER_HIST		(SAMPLER_HIST_LINEAR + 24)
+#define SAMPLER_HIST_SUB	8
+#define SAMPLER_HIST		(SAMPLER_HIST_LINEAR + SAMPLER_HIST_SUB * 24)
 
 /* Upper limits on what one record may hold. */
 #define SAMPLER_MAX_DEPTH	4096

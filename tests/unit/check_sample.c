@@ -437,6 +437,27 @@ START_TEST(test_ring_full_drops)
 }
 END_TEST
 
+START_TEST(test_histogram_buckets)
+{
+	uint64_t	ns, prev = 0;
+	unsigned int	b;
+
+	/* Every cost falls in a bucket whose bound is at least the cost and
+	 * within 1/8 of it; bounds grow with the bucket. */
+	for (ns = 0; ns < (1ULL << 36); ns = ns * 9 / 8 + 1) {
+		b = sampler_hist_bucket(ns);
+		ck_assert_uint_lt(b, SAMPLER_HIST);
+		ck_assert_uint_ge(sampler_hist_value(b), ns);
+		ck_assert_uint_le(sampler_hist_value(b), ns + ns / 8 + 32);
+	}
+	for (b = 0; b < SAMPLER_HIST; b++) {
+		ck_assert_uint_gt(sampler_hist_value(b), prev);
+		prev = sampler_hist_value(b);
+		ck_assert_uint_eq(sampler_hist_bucket(prev - 1), b);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -445,6 +466,7 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
+	tcase_add_test(tc, test_histogram_buckets);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
 	tcase_add_loop_test(tc, test_truncated_keeps_innermost, 0, NMINORS);
