@@ -701,6 +701,8 @@ reader_walk(struct reader_state *st)
 		    st->data + off + len) != 0)
 			return -1;
 		off += len;
+		if (type == REC_SAMPLE || type == REC_STACK)
+			prof->sample_bytes += off - rec;
 	}
 	if (!st->saw_header && !prof->truncated) {
 		/* Nothing but the file header: cut short at its end. */

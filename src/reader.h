@@ -71,6 +71,9 @@ struct reader_profile {
 	 */
 	uint64_t		 unresolved;
 	uint64_t		 unknown_records;	/* skipped */
+	/* Bytes of SAMPLE and STACK records: the cost of samples as such,
+	 * without the one-time cost of function definitions. */
+	uint64_t		 sample_bytes;
 
 	struct reader_code	*codes;
 	size_t			 ncodes;

@@ -105,6 +105,11 @@ info_profile(FILE *f, const struct reader_profile *p)
 	fprintf(f, "codes_read: %zu\n", p->ncodes);
 	fprintf(f, "stacks_read: %zu\n", p->nstacks - 1);
 	fprintf(f, "samples_read: %zu\n", p->nsamples);
+	if (p->nsamples > 0)
+		fprintf(f, "bytes_per_sample: %.1f (samples and stacks; "
+		    "%.1f with everything)\n",
+		    (double)p->sample_bytes / (double)p->nsamples,
+		    (double)p->size / (double)p->nsamples);
 	for (i = 0; i < p->stats.n; i++)
 		info_pair(f, p->stats.pairs[i].key, p->stats.pairs[i].value);
 	if ((v = reader_kv_get(&p->stats, "duration_ns")) != NULL)

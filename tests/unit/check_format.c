@@ -424,6 +424,7 @@ START_TEST(test_dedup)
 	size_t			 len, base, i;
 	int			 fd = tmp_fd();
 	const int		 n = 10000;
+	uint64_t		 writer_bytes_written;
 
 	for (i = 0; i < 20; i++) {
 		f[i].ref = (uint32_t)((i + 1) << 1) | 1;
@@ -448,6 +449,7 @@ START_TEST(test_dedup)
 	/* One STACK record (~60 bytes) and samples of at most 16 bytes. */
 	ck_assert_uint_le(writer_bytes(w) - base, 100 + (uint64_t)n * 16);
 	ck_assert_uint_le((writer_bytes(w) - base) / n, 16);
+	writer_bytes_written = writer_bytes(w);
 	writer_free(w);
 
 	data = slurp(fd, &len);
@@ -459,6 +461,8 @@ START_TEST(test_dedup)
 		ck_assert_int_eq(p->sample_time[i], (int64_t)i * 4000);
 	}
 	ck_assert_uint_eq(p->stacks[1].nframes, 20);
+	/* The reader counts exactly the bytes of samples and stacks. */
+	ck_assert_uint_eq(p->sample_bytes, writer_bytes_written - base);
 	/* No trailer: fine, the stats are empty. */
 	ck_assert_int_eq(p->trailer, 0);
 	ck_assert_uint_eq(p->stats.n, 0);
