@@ -29,6 +29,8 @@
 
 #define READER_BAD	UINT32_MAX	/* an unresolved stack index */
 #define READER_UNUSABLE	(1u << 31)	/* stack flag: refers to no code */
+#define READER_MAX_STACK_FRAMES	(1u << 20)
+#define READER_MAX_FRAMES	(1u << 26)	/* 1 GiB of frames in all */
 
 /* Map from an id (never 0) to an index. */
 struct reader_idmap {
@@ -390,19 +392,23 @@ reader_stacks_grow(struct reader_state *st, size_t n)
 	return 0;
 }
 
-/* Parse a STACK record. */
+/* Parse a STACK record (possibly a delta on an earlier stack). */
 static int
 reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
     const uint8_t *end)
 {
 	struct reader_profile	*prof = st->p;
 	struct reader_stack	*s;
-	uint64_t		 id, flags, count, ref, addr, i;
-	size_t			 first = prof->nframes;
-	uint32_t		 idx;
+	uint64_t		 id, flags, base, keep, count, total, ref, addr;
+	uint64_t		 i;
+	size_t			 first = prof->nframes, from = 0;
+	uint32_t		 idx, bidx;
 
 	if (reader_field(st, rec, "STACK record: id", &p, end, &id) != 0 ||
 	    reader_field(st, rec, "STACK record: flags", &p, end, &flags) != 0 ||
+	    reader_field(st, rec, "STACK record: base", &p, end, &base) != 0 ||
+	    reader_field(st, rec, "STACK record: kept frames", &p, end,
+	    &keep) != 0 ||
 	    reader_field(st, rec, "STACK record: frame count", &p, end,
 	    &count) != 0)
 		return -1;
@@ -414,9 +420,33 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 		return reader_error(st, rec, "STACK record %llu: %llu frames "
 		    "do not fit in the record", (unsigned long long)id,
 		    (unsigned long long)count);
-	if (reader_grow(&prof->frames, &st->frames_size, first + count,
+	if (base != 0) {
+		if (reader_idmap_get(&st->stack_ids, base, &bidx) != 0)
+			return reader_error(st, rec, "STACK record %llu: base "
+			    "stack %llu is not defined before it",
+			    (unsigned long long)id, (unsigned long long)base);
+		if (keep > prof->stacks[bidx].nframes)
+			return reader_error(st, rec, "STACK record %llu: keeps "
+			    "%llu frames of stack %llu, which has %u",
+			    (unsigned long long)id, (unsigned long long)keep,
+			    (unsigned long long)base,
+			    prof->stacks[bidx].nframes);
+		from = st->stack_first[bidx] + prof->stacks[bidx].nframes -
+		    (size_t)keep;
+	} else if (keep != 0)
+		return reader_error(st, rec, "STACK record %llu: keeps frames "
+		    "of no base stack", (unsigned long long)id);
+	total = count + keep;
+	/* Deltas make frames cheap to write: bound what they cost to read. */
+	if (total > READER_MAX_STACK_FRAMES ||
+	    prof->nframes + total > READER_MAX_FRAMES)
+		return reader_error(st, rec, "STACK record %llu: too many "
+		    "frames (%llu in the stack, %zu before it)",
+		    (unsigned long long)id, (unsigned long long)total,
+		    prof->nframes);
+	if (reader_grow(&prof->frames, &st->frames_size, first + total,
 	    sizeof *prof->frames) != 0 ||
-	    reader_grow(&st->frame_ids, &st->frame_ids_size, first + count,
+	    reader_grow(&st->frame_ids, &st->frame_ids_size, first + total,
 	    sizeof *st->frame_ids) != 0)
 		return reader_nomem(st);
 	for (i = 0; i < count; i++) {
@@ -434,6 +464,13 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 		prof->frames[first + i].addr = format_unzigzag(addr);
 		st->frame_ids[first + i] = ref >> 1;
 	}
+	if (keep != 0) {
+		memcpy(prof->frames + first + count, prof->frames + from,
+		    (size_t)keep * sizeof *prof->frames);
+		memcpy(st->frame_ids + first + count, st->frame_ids + from,
+		    (size_t)keep * sizeof *st->frame_ids);
+	}
+	count = total;
 
 	if (reader_idmap_get(&st->stack_ids, id, &idx) == 0) {
 		/* Written again after a failed write: fine if the same. */

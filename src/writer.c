@@ -29,6 +29,7 @@
 #define WRITER_MAX_STRING	(1024 * 1024)	/* per CODE name or file */
 #define WRITER_MAX_FRAMES	((FORMAT_MAX_PAYLOAD - 64) / 10)
 #define WRITER_UNDEFINED	UINT64_MAX
+#define WRITER_RECENT		8	/* stacks tried as a delta base */
 
 /* A distinct stack: a slot of the hash table (id 0: free). */
 struct writer_stack {
@@ -75,6 +76,15 @@ struct writer {
 	struct writer_code	*codes;
 	size_t			 ncodes;
 	size_t			 codes_size;
+
+	/* The last stacks defined, to encode new ones as deltas. */
+	struct {
+		uint64_t	id;
+		size_t		frames;
+		uint32_t	nframes;
+	}			 recent[WRITER_RECENT];
+	unsigned int		 nrecent;
+	unsigned int		 recent_next;
 
 	uint64_t		 stacks;
 	uint64_t		 samples;
@@ -427,29 +437,66 @@ writer_find_stack(struct writer *w, unsigned int flags,
 	return s;
 }
 
-/* Append the STACK record defining s. */
+/* How many outermost frames two stacks (innermost first) share. */
+static uint32_t
+writer_common_root(const struct writer_frame *a, uint32_t na,
+    const struct writer_frame *b, uint32_t nb)
+{
+	uint32_t	k = 0;
+
+	while (k < na && k < nb && a[na - 1 - k].ref == b[nb - 1 - k].ref &&
+	    a[na - 1 - k].addr == b[nb - 1 - k].addr)
+		k++;
+	return k;
+}
+
+/*
+ * Append the STACK record defining s.  Stacks of a program differ mostly
+ * near the leaf, so s is written as a delta: the outermost frames of one of
+ * the last stacks defined, plus its own innermost frames.  A new leaf
+ * position under a 50-frame stack then costs a few bytes, not 150.
+ */
 static int
 writer_stack_record(struct writer *w, struct writer_stack *s)
 {
 	const struct writer_frame	*f = w->arena + s->frames;
 	size_t				 start;
-	uint32_t			 i;
+	uint64_t			 base = 0;
+	uint32_t			 i, k, keep = 0;
 
-	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 30 +
-	    (size_t)s->nframes * 10) != 0)
+	for (i = 0; i < w->nrecent; i++) {
+		k = writer_common_root(f, s->nframes,
+		    w->arena + w->recent[i].frames, w->recent[i].nframes);
+		if (k > keep) {
+			keep = k;
+			base = w->recent[i].id;
+		}
+	}
+	if (keep < 2)
+		base = keep = 0;
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 50 +
+	    (size_t)(s->nframes - keep) * 10) != 0)
 		return -1;
 	start = w->len;
 	w->buf[w->len] = REC_STACK;
 	w->len += 1 + WRITER_LEN_BYTES;
 	writer_put(w, s->id);
 	writer_put(w, s->flags);
-	writer_put(w, s->nframes);
-	for (i = 0; i < s->nframes; i++) {
+	writer_put(w, base);
+	writer_put(w, keep);
+	writer_put(w, s->nframes - keep);
+	for (i = 0; i < s->nframes - keep; i++) {
 		writer_put(w, f[i].ref);
 		writer_put(w, format_zigzag(f[i].addr));
 	}
 	writer_close_record(w, start);
 	s->defined = w->base + w->len;
+	w->recent[w->recent_next].id = s->id;
+	w->recent[w->recent_next].frames = s->frames;
+	w->recent[w->recent_next].nframes = s->nframes;
+	w->recent_next = (w->recent_next + 1) % WRITER_RECENT;
+	if (w->nrecent < WRITER_RECENT)
+		w->nrecent++;
 	return 0;
 }
 
@@ -546,6 +593,8 @@ writer_redefine(struct writer *w, uint64_t from)
 		if (w->slots[i].id != 0 && w->slots[i].defined > from)
 			w->slots[i].defined = WRITER_UNDEFINED;
 	}
+	/* A delta base must be in the file: start again. */
+	w->nrecent = 0;
 	for (first = w->ncodes; first > 0; first--) {
 		if (w->codes[first - 1].defined <= from)
 			break;

@@ -53,7 +53,8 @@ def code(cid, first, name, path, kind=1, table=b"\x00\x01\x06\x01"):
 
 def stack(sid, frames, flags=0):
     """frames: (code id, offset) pairs, innermost first."""
-    body = varint(sid) + varint(flags) + varint(len(frames))
+    body = varint(sid) + varint(flags) + varint(0) + varint(0) + \
+        varint(len(frames))
     for cid, off in frames:
         body += varint(cid << 1 | 1) + varint(zigzag(off))
     return record(0x03, body)

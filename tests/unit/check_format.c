@@ -112,7 +112,9 @@ put_stack(struct bytes *b, uint64_t id, uint64_t code)
 	struct bytes	p = { NULL, 0, 0 };
 
 	put_varint(&p, id);
-	put_varint(&p, 0);
+	put_varint(&p, 0);	/* flags */
+	put_varint(&p, 0);	/* no base */
+	put_varint(&p, 0);	/* frames kept */
 	put_varint(&p, 1);
 	put_varint(&p, code << 1);
 	put_varint(&p, format_zigzag(-1));
@@ -711,6 +713,8 @@ START_TEST(test_corrupt_length)
 
 		put_varint(&p, 1);
 		put_varint(&p, 0);
+		put_varint(&p, 0);
+		put_varint(&p, 0);
 		put_varint(&p, 1ULL << 40);
 		put_varint(&p, 2);
 		put_varint(&p, 0);
@@ -979,6 +983,121 @@ START_TEST(test_flush_redefines)
 }
 END_TEST
 
+/* Stacks sharing their outer frames are written as small deltas and read
+ * back whole. */
+START_TEST(test_stack_deltas)
+{
+	struct writer		*w;
+	struct reader_profile	*p;
+	struct writer_frame	 f[60];
+	uint8_t			*data;
+	size_t			 len, base, i, j;
+	uint64_t		 bytes;
+	int			 fd = tmp_fd();
+	const size_t		 n = 2000;
+
+	w = writer_create(fd, START_NS);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "pysig", "test");
+	writer_kv_end(w);
+	for (i = 1; i <= 60; i++)
+		writer_code(w, (uint32_t)i, 1, 0, 0, "f", 1, "d.py", 4, NULL, 0);
+	ck_assert_int_eq(writer_flush(w), 0);
+	base = (size_t)writer_bytes(w);
+	/* 50 shared outer frames; 1 to 3 varying inner ones. */
+	for (i = 0; i < n; i++) {
+		size_t inner = 1 + i % 3;
+
+		for (j = 0; j < inner; j++) {
+			f[j].ref = (uint32_t)(51 + j) << 1;
+			f[j].addr = (int32_t)(i * 2 + j);
+		}
+		for (j = 0; j < 50; j++) {
+			f[inner + j].ref = (uint32_t)(50 - j) << 1 | 1;
+			f[inner + j].addr = (int32_t)(j * 4);
+		}
+		writer_sample(w, START_NS + i * 1000, 7, 0, f,
+		    (unsigned int)(inner + 50));
+	}
+	ck_assert_int_eq(writer_flush(w), 0);
+	ck_assert_uint_eq(writer_stacks(w), n);
+	/* Every sample has a new stack, and still costs little. */
+	bytes = writer_bytes(w) - base;
+	ck_assert_msg(bytes / n <= 24, "%llu bytes a sample",
+	    (unsigned long long)(bytes / n));
+	writer_free(w);
+
+	data = slurp(fd, &len);
+	p = parse_ok(data, len);
+	ck_assert_uint_eq(p->nsamples, n);
+	for (i = 0; i < n; i++) {
+		const struct reader_stack *st = &p->stacks[p->sample_stack[i]];
+		size_t inner = 1 + i % 3;
+
+		ck_assert_uint_eq(st->nframes, inner + 50);
+		for (j = 0; j < inner; j++) {
+			ck_assert_str_eq(p->codes[st->frames[j].code].name, "f");
+			ck_assert_int_eq(st->frames[j].addr, (int64_t)(i * 2 + j));
+			ck_assert_int_eq(st->frames[j].entry, 0);
+		}
+		for (j = 0; j < 50; j++) {
+			ck_assert_int_eq(st->frames[inner + j].addr,
+			    (int64_t)(j * 4));
+			ck_assert_int_eq(st->frames[inner + j].entry, 1);
+		}
+	}
+	reader_free(p);
+	free(data);
+	close(fd);
+}
+END_TEST
+
+/* Append a STACK record with a base, kept frames and one frame of its own. */
+static void
+put_delta(struct bytes *b, uint64_t id, uint64_t base, uint64_t keep)
+{
+	struct bytes	p = { NULL, 0, 0 };
+
+	put_varint(&p, id);
+	put_varint(&p, 0);
+	put_varint(&p, base);
+	put_varint(&p, keep);
+	put_varint(&p, 1);
+	put_varint(&p, 1 << 1);
+	put_varint(&p, 0);
+	put_record(b, REC_STACK, &p);
+	free(p.p);
+}
+
+/* Bad deltas are errors naming the record. */
+START_TEST(test_bad_deltas)
+{
+	struct bytes	b = { NULL, 0, 0 };
+	size_t		at;
+
+	put_file_header(&b, FORMAT_MAJOR, FORMAT_MINOR);
+	put_header_record(&b);
+	put_code(&b, 1, "f");
+	put_stack(&b, 1, 1);
+	at = b.len;
+	put_delta(&b, 2, 9, 1);
+	parse_fails(b.p, b.len, "base stack 9 is not defined before it");
+	b.len = at;
+	put_delta(&b, 2, 1, 2);
+	parse_fails(b.p, b.len, "keeps 2 frames of stack 1, which has 1");
+	b.len = at;
+	put_delta(&b, 2, 0, 1);
+	parse_fails(b.p, b.len, "keeps frames of no base stack");
+	/* A base defined later is not accepted either. */
+	b.len = at;
+	put_delta(&b, 3, 4, 1);
+	put_stack(&b, 4, 1);
+	parse_fails(b.p, b.len, "base stack 4 is not defined before it");
+	free(b.p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -991,6 +1110,8 @@ main(void)
 	tcase_add_test(tc, test_varint_edges);
 	tcase_add_test(tc, test_zigzag);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_stack_deltas);
+	tcase_add_test(tc, test_bad_deltas);
 	tcase_add_test(tc, test_load_path);
 	tcase_add_test(tc, test_dedup);
 	tcase_add_test(tc, test_distinct_stacks);
