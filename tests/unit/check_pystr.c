@@ -121,6 +121,7 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
+	tcase_add_checked_fixture(tc, NULL, fakepy_free_all);
 	tcase_add_loop_test(tc, test_kinds, 0, NMINORS);
 	tcase_add_loop_test(tc, test_cut_whole_chars, 0, NMINORS);
 	tcase_add_loop_test(tc, test_surrogate_replaced, 0, NMINORS);

@@ -137,6 +137,16 @@ setup_version(int minor)
 	pthread_setspecific(key, tstate);
 }
 
+/* Free a test's fake interpreter. */
+static void
+teardown_version(void)
+{
+	if (l != NULL)
+		pthread_key_delete(key);
+	l = NULL;
+	fakepy_free_all();
+}
+
 /* What one sample produced. */
 struct got {
 	unsigned int		ncodes;
@@ -466,6 +476,7 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
+	tcase_add_checked_fixture(tc, NULL, teardown_version);
 	tcase_add_test(tc, test_histogram_buckets);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);

@@ -7,16 +7,36 @@
 
 #include "fakepy.h"
 
-/* Zeroed, 16-aligned memory. */
+static void	**fakepy_blocks;
+static size_t	  fakepy_nblocks;
+
+/* Zeroed, 16-aligned memory, kept until fakepy_free_all(). */
 uint8_t *
 fakepy_alloc(size_t n)
 {
 	uint8_t	*p = aligned_alloc(16, (n + 15) & ~(size_t)15);
+	void	**b;
 
-	if (p == NULL)
+	b = realloc(fakepy_blocks, (fakepy_nblocks + 1) * sizeof *b);
+	if (p == NULL || b == NULL)
 		abort();
+	fakepy_blocks = b;
+	fakepy_blocks[fakepy_nblocks++] = p;
 	memset(p, 0, n);
 	return p;
+}
+
+/* Free everything fakepy_alloc() returned. */
+void
+fakepy_free_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < fakepy_nblocks; i++)
+		free(fakepy_blocks[i]);
+	free(fakepy_blocks);
+	fakepy_blocks = NULL;
+	fakepy_nblocks = 0;
 }
 
 /* Decode UTF-8 into code points; return the count. */

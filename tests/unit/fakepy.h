@@ -22,7 +22,9 @@ uintptr_t	fakepy_str_cp(const struct pylayout *, const void *type,
 /* A compact str object from UTF-8, hash not computed. */
 uintptr_t	fakepy_str(const struct pylayout *, const void *type,
 		    const char *utf8);
-/* Zeroed, 16-aligned memory (leaked: tests run in a forked child). */
+/* Zeroed, 16-aligned memory, kept until fakepy_free_all(). */
 uint8_t		*fakepy_alloc(size_t n);
+/* Free everything fakepy_alloc() returned (a test's teardown). */
+void		 fakepy_free_all(void);
 
 #endif
