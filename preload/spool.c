@@ -148,14 +148,26 @@ spool_drain(struct spool_shared *sh, struct writer *w)
 	    memory_order_relaxed);
 }
 
-/* Close every descriptor but the ones the spool keeps. */
+/* Close every descriptor but the ones the spool keeps (sorted, distinct). */
 static void
 spool_close_others(const int *keep, size_t nkeep)
 {
-	long	max = sysconf(_SC_OPEN_MAX);
-	int	fd;
-	size_t	i;
+	unsigned int	from = 0;
+	long		max;
+	size_t		i;
+	int		fd;
 
+	for (i = 0; i <= nkeep; i++) {
+		unsigned int to = i < nkeep ? (unsigned int)keep[i] : ~0U;
+
+		if (to > from && syscall(SYS_close_range, from, to - 1, 0) != 0)
+			break;
+		from = to + 1;
+	}
+	if (i > nkeep)
+		return;
+	/* No close_range (Linux < 5.9): one at a time. */
+	max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (fd = 0; fd < max; fd++) {
@@ -165,6 +177,25 @@ spool_close_others(const int *keep, size_t nkeep)
 		if (i == nkeep)
 			close(fd);
 	}
+}
+
+/* Sort a few descriptors, dropping negative ones; return how many remain. */
+static size_t
+spool_sort_fds(int *fds, size_t n)
+{
+	size_t	i, j, m = 0;
+	int	t;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			fds[m++] = fds[i];
+	for (i = 1; i < m; i++)
+		for (j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	return m;
 }
 
 /* The spool's main loop; never returns. */
@@ -183,7 +214,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_NAME, "pysig-spool", 0, 0, 0);
-	spool_close_others(keep, 4);
+	spool_close_others(keep, spool_sort_fds(keep, 4));
 
 	pfd[0].fd = stop_fd;
 	pfd[0].events = POLLIN;
@@ -212,11 +243,22 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	spool_drain(sh, w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
 	writer_flush(w);
-	fsync(fd);
 	close(fd);
 	if (write(done_fd, "x", 1) < 0)
 		_exit(1);
 	_exit(0);
+}
+
+/* Move a descriptor to a high number (close-on-exec); the result. */
+static int
+spool_move_high(int fd)
+{
+	int	high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
 }
 
 /* Fork the spool, which takes over w and fd. */
@@ -266,8 +308,12 @@ spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		close(done[0]);
 		return -ECHILD;
 	}
-	sp->stop_fd = stop[1];
-	sp->done_fd = done[0];
+	/*
+	 * Keep the program's low descriptor numbers free: some programs
+	 * expect the first file they open to be descriptor 3.
+	 */
+	sp->stop_fd = spool_move_high(stop[1]);
+	sp->done_fd = spool_move_high(done[0]);
 	return 0;
 }
 
