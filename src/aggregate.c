@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "array.h"
 #include "format.h"
 #include "linetable.h"
 
@@ -72,28 +73,6 @@ struct aggregate_buf {
 	size_t	 len;
 	size_t	 size;
 };
-
-/* Grow *p (elements of size each, *size of them) to hold need. */
-static int
-aggregate_grow(void *p, size_t *size, size_t need, size_t each)
-{
-	void	*q;
-	size_t	 n = *size == 0 ? 64 : *size;
-
-	if (need <= *size)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / each)
-			return -1;
-		n *= 2;
-	}
-	q = realloc(*(void **)p, n * each);
-	if (q == NULL)
-		return -1;
-	*(void **)p = q;
-	*size = n;
-	return 0;
-}
 
 /* Mix a 64-bit value into a hash. */
 static inline uint64_t
@@ -171,9 +150,9 @@ aggregate_create(void)
 		goto fail;
 	for (i = 0; i < PSEUDO_COUNT; i++)
 		ix->pseudo[i] = AGGREGATE_NONE;
-	if (aggregate_grow(&agg->nodes, &ix->nodes_size, 1,
+	if (array_grow(&agg->nodes, &ix->nodes_size, 1,
 	    sizeof *agg->nodes) != 0 ||
-	    aggregate_grow(&ix->node_hash, &ix->node_hash_size, 1,
+	    array_grow(&ix->node_hash, &ix->node_hash_size, 1,
 	    sizeof *ix->node_hash) != 0)
 		goto fail;
 	memset(&agg->nodes[0], 0, sizeof agg->nodes[0]);
@@ -244,11 +223,11 @@ aggregate_func(struct aggregate *agg, const char *name, const char *file,
 	}
 	if (agg->nfuncs >= AGGREGATE_NONE - 1)
 		return AGGREGATE_NONE;
-	if (aggregate_grow(&agg->funcs, &ix->funcs_size, agg->nfuncs + 1,
+	if (array_grow(&agg->funcs, &ix->funcs_size, agg->nfuncs + 1,
 	    sizeof *agg->funcs) != 0 ||
-	    aggregate_grow(&ix->func_hash, &ix->func_hash_size,
+	    array_grow(&ix->func_hash, &ix->func_hash_size,
 	    agg->nfuncs + 1, sizeof *ix->func_hash) != 0 ||
-	    aggregate_grow(&ix->func_stamp, &ix->func_stamp_size,
+	    array_grow(&ix->func_stamp, &ix->func_stamp_size,
 	    agg->nfuncs + 1, sizeof *ix->func_stamp) != 0)
 		return AGGREGATE_NONE;
 	f = &agg->funcs[agg->nfuncs];
@@ -305,9 +284,9 @@ aggregate_child(struct aggregate *agg, uint32_t parent, uint32_t func,
 	}
 	if (agg->nnodes >= AGGREGATE_NONE - 1)
 		return AGGREGATE_NONE;
-	if (aggregate_grow(&agg->nodes, &ix->nodes_size, agg->nnodes + 1,
+	if (array_grow(&agg->nodes, &ix->nodes_size, agg->nnodes + 1,
 	    sizeof *agg->nodes) != 0 ||
-	    aggregate_grow(&ix->node_hash, &ix->node_hash_size,
+	    array_grow(&ix->node_hash, &ix->node_hash_size,
 	    agg->nnodes + 1, sizeof *ix->node_hash) != 0)
 		return AGGREGATE_NONE;
 	n = &agg->nodes[agg->nnodes];
@@ -635,7 +614,7 @@ aggregate_by_self(const struct aggregate *agg)
 static int
 aggregate_put(struct aggregate_buf *b, const char *s, size_t n)
 {
-	if (aggregate_grow(&b->s, &b->size, b->len + n + 1, 1) != 0)
+	if (array_grow(&b->s, &b->size, b->len + n + 1, 1) != 0)
 		return -1;
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
@@ -714,7 +693,7 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 		if (agg->nodes[i].self == 0)
 			continue;
 		depth = agg->nodes[i].depth;
-		if (aggregate_grow(&chain, &chain_size, depth,
+		if (array_grow(&chain, &chain_size, depth,
 		    sizeof *chain) != 0)
 			goto fail;
 		for (node = (uint32_t)i, j = depth; j > 0; j--) {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "format.h"
 #include "reader.h"
 
@@ -104,28 +105,6 @@ reader_nomem(struct reader_state *st)
 	if (asprintf(&st->cause, "%s: out of memory", st->name) < 0)
 		st->cause = NULL;
 	return -1;
-}
-
-/* Grow *p (elements of size each, *size of them) to hold need. */
-static int
-reader_grow(void *p, size_t *size, size_t need, size_t each)
-{
-	void	*q;
-	size_t	 n = *size == 0 ? 16 : *size;
-
-	if (need <= *size)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / each)
-			return -1;
-		n *= 2;
-	}
-	q = realloc(*(void **)p, n * each);
-	if (q == NULL)
-		return -1;
-	*(void **)p = q;
-	*size = n;
-	return 0;
 }
 
 /* Home slot of an id. */
@@ -355,7 +334,7 @@ reader_code(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	}
 	if (prof->ncodes >= UINT32_MAX - 1)
 		return reader_error(st, rec, "too many CODE records");
-	if (reader_grow(&prof->codes, &st->codes_size, prof->ncodes + 1,
+	if (array_grow(&prof->codes, &st->codes_size, prof->ncodes + 1,
 	    sizeof *prof->codes) != 0)
 		return reader_nomem(st);
 	c = &prof->codes[prof->ncodes];
@@ -382,11 +361,11 @@ reader_code(struct reader_state *st, uint64_t rec, const uint8_t *p,
 static int
 reader_stacks_grow(struct reader_state *st, size_t n)
 {
-	if (reader_grow(&st->p->stacks, &st->stacks_size, n,
+	if (array_grow(&st->p->stacks, &st->stacks_size, n,
 	    sizeof *st->p->stacks) != 0 ||
-	    reader_grow(&st->stack_first, &st->stack_first_size, n,
+	    array_grow(&st->stack_first, &st->stack_first_size, n,
 	    sizeof *st->stack_first) != 0 ||
-	    reader_grow(&st->stack_offset, &st->stack_offset_size, n,
+	    array_grow(&st->stack_offset, &st->stack_offset_size, n,
 	    sizeof *st->stack_offset) != 0)
 		return -1;
 	return 0;
@@ -444,9 +423,9 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 		    "frames (%llu in the stack, %zu before it)",
 		    (unsigned long long)id, (unsigned long long)total,
 		    prof->nframes);
-	if (reader_grow(&prof->frames, &st->frames_size, first + total,
+	if (array_grow(&prof->frames, &st->frames_size, first + total,
 	    sizeof *prof->frames) != 0 ||
-	    reader_grow(&st->frame_ids, &st->frame_ids_size, first + total,
+	    array_grow(&st->frame_ids, &st->frame_ids_size, first + total,
 	    sizeof *st->frame_ids) != 0)
 		return reader_nomem(st);
 	for (i = 0; i < count; i++) {
@@ -525,18 +504,18 @@ reader_sample(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	if (n == st->samples_size) {
 		size_t	s1 = st->samples_size, s2 = s1, s3 = s1;
 
-		if (reader_grow(&prof->sample_time, &s1, n + 1,
+		if (array_grow(&prof->sample_time, &s1, n + 1,
 		    sizeof *prof->sample_time) != 0 ||
-		    reader_grow(&prof->sample_tid, &s2, n + 1,
+		    array_grow(&prof->sample_tid, &s2, n + 1,
 		    sizeof *prof->sample_tid) != 0 ||
-		    reader_grow(&prof->sample_stack, &s3, n + 1,
+		    array_grow(&prof->sample_stack, &s3, n + 1,
 		    sizeof *prof->sample_stack) != 0)
 			return reader_nomem(st);
 		st->samples_size = s1;
 	}
 	if (id != 0 && reader_idmap_get(&st->stack_ids, id, &idx) != 0) {
 		/* Not defined yet: resolved at the end. */
-		if (reader_grow(&st->pending, &st->pending_size,
+		if (array_grow(&st->pending, &st->pending_size,
 		    st->npending + 1, sizeof *st->pending) != 0)
 			return reader_nomem(st);
 		q = &st->pending[st->npending++];
@@ -835,7 +814,7 @@ reader_load(const char *path, char **cause)
 	size = S_ISREG(sb.st_mode) && sb.st_size > 0 ?
 	    (size_t)sb.st_size + 1 : 64 * 1024;
 	for (;;) {
-		if (len == size && reader_grow(&buf, &size, size + 1, 1) != 0) {
+		if (len == size && array_grow(&buf, &size, size + 1, 1) != 0) {
 			errno = ENOMEM;
 			goto syserr;
 		}

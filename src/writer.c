@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "format.h"
 #include "writer.h"
 
@@ -92,34 +93,12 @@ struct writer {
 	uint64_t		 lost;
 };
 
-/* Grow *p (elements of size each, *size of them) to hold need. */
-static int
-writer_grow(void *p, size_t *size, size_t need, size_t each)
-{
-	void	*q;
-	size_t	 n = *size == 0 ? 64 : *size;
-
-	if (need <= *size)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / each)
-			return -1;
-		n *= 2;
-	}
-	q = realloc(*(void **)p, n * each);
-	if (q == NULL)
-		return -1;
-	*(void **)p = q;
-	*size = n;
-	return 0;
-}
-
 /* Make room for n more bytes in the buffer; count them lost if not. */
 static int
 writer_reserve(struct writer *w, size_t n)
 {
 	if (n > SIZE_MAX - w->len ||
-	    writer_grow(&w->buf, &w->size, w->len + n, 1) != 0) {
+	    array_grow(&w->buf, &w->size, w->len + n, 1) != 0) {
 		w->lost += n;
 		return -1;
 	}
@@ -306,9 +285,9 @@ writer_keep_code(struct writer *w, size_t start)
 	size_t			 n = w->len - start;
 	struct writer_code	*c;
 
-	if (writer_grow(&w->codes, &w->codes_size, w->ncodes + 1,
+	if (array_grow(&w->codes, &w->codes_size, w->ncodes + 1,
 	    sizeof *w->codes) != 0 ||
-	    writer_grow(&w->code_bytes, &w->code_bytes_size,
+	    array_grow(&w->code_bytes, &w->code_bytes_size,
 	    w->code_bytes_len + n, 1) != 0)
 		return;	/* it cannot be written again, that is all */
 	c = &w->codes[w->ncodes++];
@@ -419,7 +398,7 @@ writer_find_stack(struct writer *w, unsigned int flags,
 		    n * sizeof *frames) == 0))
 			return s;
 	}
-	if (writer_grow(&w->arena, &w->arena_size, w->arena_len + n,
+	if (array_grow(&w->arena, &w->arena_size, w->arena_len + n,
 	    sizeof *w->arena) != 0)
 		return NULL;
 	s = &w->slots[i];
