@@ -13,7 +13,7 @@
 #define FORMAT_MAGIC		"PYSIGPRF"
 #define FORMAT_MAGIC_LEN	8
 #define FORMAT_MAJOR		1
-#define FORMAT_MINOR		0
+#define FORMAT_MINOR		1
 #define FORMAT_HEADER_LEN	16	/* magic, u16 major, u16 minor, u32 0 */
 
 /* Largest payload a reader accepts; larger lengths mean corruption. */
@@ -24,6 +24,7 @@ enum format_record {
 	REC_CODE = 0x02,	/* a function's identity and line table */
 	REC_STACK = 0x03,	/* a deduplicated stack */
 	REC_SAMPLE = 0x04,	/* one sample */
+	REC_MAPPING = 0x05,	/* an object file's code in the process (1.1) */
 	REC_STATS = 0x06,	/* key/value counters, written periodically */
 	REC_TRAILER = 0x07,	/* key/value counters at a clean exit, last */
 };
@@ -45,6 +46,14 @@ enum format_linetable {
 #define STACK_TRUNCATED		0x2	/* deeper than the maximum depth */
 #define STACK_INVALID		0x4	/* a frame failed validation: cut there */
 #define STACK_FAULT		0x8	/* a memory fault was caught while reading */
+#define STACK_NATIVE		0x10	/* a native stack follows (1.1) */
+#define STACK_NATIVE_TRUNCATED	0x20	/* native stack cut: leaf side kept */
+#define STACK_NATIVE_FAILED	0x40	/* the unwinder stopped on an error */
+
+/* REC_MAPPING flags. */
+#define MAPPING_ANON		0x1	/* no file: anonymous or special memory */
+#define MAPPING_LATE		0x2	/* found after start-up (/proc/PID/maps) */
+#define MAPPING_INTERPRETER	0x4	/* holds the eval loop (libpython) */
 
 /*
  * A frame in a REC_STACK is varint((code_id << 1) | entry) then

@@ -65,6 +65,8 @@ struct reader_state {
 	size_t			 codes_size;
 	size_t			 stacks_size;
 	size_t			 frames_size;
+	size_t			 natives_size;
+	size_t			 mappings_size;
 	size_t			 samples_size;
 
 	/* Per frame its raw code id; per stack its first frame, offset. */
@@ -74,6 +76,8 @@ struct reader_state {
 	size_t			 stack_first_size;
 	uint64_t		*stack_offset;
 	size_t			 stack_offset_size;
+	size_t			*native_first;
+	size_t			 native_first_size;
 
 	struct reader_pending	*pending;
 	size_t			 npending;
@@ -366,8 +370,119 @@ reader_stacks_grow(struct reader_state *st, size_t n)
 	    array_grow(&st->stack_first, &st->stack_first_size, n,
 	    sizeof *st->stack_first) != 0 ||
 	    array_grow(&st->stack_offset, &st->stack_offset_size, n,
-	    sizeof *st->stack_offset) != 0)
+	    sizeof *st->stack_offset) != 0 ||
+	    array_grow(&st->native_first, &st->native_first_size, n,
+	    sizeof *st->native_first) != 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * Parse the native part of a STACK record at *p: kept, count, addresses.
+ * base is the base stack's index (0: none).  Store the addresses at the
+ * end of the profile's natives; set *first and *total.
+ */
+static int
+reader_stack_native(struct reader_state *st, uint64_t rec, uint64_t id,
+    const uint8_t **p, const uint8_t *end, uint32_t base, size_t *first,
+    size_t *total)
+{
+	struct reader_profile	*prof = st->p;
+	uint64_t		 keep, count, v, prev = 0, i;
+	size_t			 from;
+
+	*first = prof->nnatives;
+	if (reader_field(st, rec, "STACK record: kept native frames", p, end,
+	    &keep) != 0 ||
+	    reader_field(st, rec, "STACK record: native frame count", p, end,
+	    &count) != 0)
+		return -1;
+	if (count > (uint64_t)(end - *p))
+		return reader_error(st, rec, "STACK record %llu: %llu native "
+		    "frames do not fit in the record", (unsigned long long)id,
+		    (unsigned long long)count);
+	if (keep > prof->stacks[base].nnative)
+		return reader_error(st, rec, "STACK record %llu: keeps %llu "
+		    "native frames of a base stack that has %u",
+		    (unsigned long long)id, (unsigned long long)keep,
+		    prof->stacks[base].nnative);
+	if (count + keep > READER_MAX_STACK_FRAMES ||
+	    prof->nnatives + count + keep > READER_MAX_FRAMES)
+		return reader_error(st, rec, "STACK record %llu: too many "
+		    "native frames", (unsigned long long)id);
+	if (array_grow(&prof->natives, &st->natives_size,
+	    *first + count + keep, sizeof *prof->natives) != 0)
+		return reader_nomem(st);
+	for (i = 0; i < count; i++) {
+		if (format_get_varint(p, end, &v) != 0)
+			return reader_error(st, rec, "STACK record %llu: native "
+			    "frame %llu runs past the end of the record",
+			    (unsigned long long)id, (unsigned long long)i);
+		prev += (uint64_t)format_unzigzag(v);
+		prof->natives[*first + i] = prev;
+	}
+	if (keep != 0) {
+		from = st->native_first[base] + prof->stacks[base].nnative -
+		    (size_t)keep;
+		memcpy(prof->natives + *first + count, prof->natives + from,
+		    (size_t)keep * sizeof *prof->natives);
+	}
+	*total = (size_t)(count + keep);
+	return 0;
+}
+
+/* Parse a MAPPING record. */
+static int
+reader_mapping(struct reader_state *st, uint64_t rec, const uint8_t *p,
+    const uint8_t *end)
+{
+	struct reader_profile	*prof = st->p;
+	struct reader_mapping	*m;
+	uint64_t		 start, stop, bias, flags, blen, plen;
+	const uint8_t		*bid, *path;
+
+	if (reader_field(st, rec, "MAPPING record: start", &p, end,
+	    &start) != 0 ||
+	    reader_field(st, rec, "MAPPING record: end", &p, end, &stop) != 0 ||
+	    reader_field(st, rec, "MAPPING record: bias", &p, end, &bias) != 0 ||
+	    reader_field(st, rec, "MAPPING record: flags", &p, end,
+	    &flags) != 0 ||
+	    reader_field(st, rec, "MAPPING record: build-id length", &p, end,
+	    &blen) != 0)
+		return -1;
+	if (blen > (uint64_t)(end - p))
+		return reader_error(st, rec, "MAPPING record: build-id runs "
+		    "past the end of the record");
+	bid = p;
+	p += blen;
+	if (reader_field(st, rec, "MAPPING record: path length", &p, end,
+	    &plen) != 0)
+		return -1;
+	if (plen > (uint64_t)(end - p))
+		return reader_error(st, rec, "MAPPING record: path runs past "
+		    "the end of the record");
+	path = p;
+	if (stop <= start)
+		return reader_error(st, rec, "MAPPING record: empty address "
+		    "range 0x%llx-0x%llx", (unsigned long long)start,
+		    (unsigned long long)stop);
+	if (array_grow(&prof->mappings, &st->mappings_size,
+	    prof->nmappings + 1, sizeof *prof->mappings) != 0)
+		return reader_nomem(st);
+	m = &prof->mappings[prof->nmappings];
+	memset(m, 0, sizeof *m);
+	m->start = start;
+	m->end = stop;
+	m->bias = bias;
+	m->flags = (unsigned int)flags;
+	m->build_id_len = (size_t)blen;
+	m->build_id = malloc(blen == 0 ? 1 : (size_t)blen);
+	m->path = reader_string(path, (size_t)plen);
+	prof->nmappings++;
+	if (m->build_id == NULL || m->path == NULL)
+		return reader_nomem(st);
+	if (blen != 0)
+		memcpy(m->build_id, bid, (size_t)blen);
 	return 0;
 }
 
@@ -381,7 +496,8 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	uint64_t		 id, flags, base, keep, count, total, ref, addr;
 	uint64_t		 i;
 	size_t			 first = prof->nframes, from = 0;
-	uint32_t		 idx, bidx;
+	size_t			 nfirst = prof->nnatives, ntotal = 0;
+	uint32_t		 idx, bidx = 0;
 
 	if (reader_field(st, rec, "STACK record: id", &p, end, &id) != 0 ||
 	    reader_field(st, rec, "STACK record: flags", &p, end, &flags) != 0 ||
@@ -450,12 +566,18 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 		    (size_t)keep * sizeof *st->frame_ids);
 	}
 	count = total;
+	if ((flags & STACK_NATIVE) && reader_stack_native(st, rec, id, &p, end,
+	    base != 0 ? bidx : 0, &nfirst, &ntotal) != 0)
+		return -1;
 
 	if (reader_idmap_get(&st->stack_ids, id, &idx) == 0) {
 		/* Written again after a failed write: fine if the same. */
 		s = &prof->stacks[idx];
 		if (s->flags == ((unsigned int)flags & ~READER_UNUSABLE) &&
-		    s->nframes == count &&
+		    s->nframes == count && s->nnative == ntotal &&
+		    (ntotal == 0 || memcmp(prof->natives +
+		    st->native_first[idx], prof->natives + nfirst,
+		    ntotal * sizeof *prof->natives) == 0) &&
 		    (count == 0 || (memcmp(st->frame_ids + st->stack_first[idx],
 		    st->frame_ids + first, count * sizeof *st->frame_ids) == 0 &&
 		    memcmp(prof->frames + st->stack_first[idx],
@@ -474,10 +596,14 @@ reader_stack(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	s->flags = (unsigned int)flags & ~READER_UNUSABLE;
 	s->nframes = (uint32_t)count;
 	s->frames = NULL;
+	s->nnative = (uint32_t)ntotal;
+	s->native = NULL;
 	st->stack_first[prof->nstacks] = first;
 	st->stack_offset[prof->nstacks] = rec;
+	st->native_first[prof->nstacks] = nfirst;
 	prof->nstacks++;
 	prof->nframes = first + count;
+	prof->nnatives = nfirst + ntotal;
 	return 0;
 }
 
@@ -557,6 +683,8 @@ reader_record(struct reader_state *st, uint64_t rec, int type,
 		return reader_stack(st, rec, p, end);
 	case REC_SAMPLE:
 		return reader_sample(st, rec, p, end);
+	case REC_MAPPING:
+		return reader_mapping(st, rec, p, end);
 	case REC_STATS:
 		return reader_kv_parse(st, rec, "STATS", p, end,
 		    &st->last_stats);
@@ -632,6 +760,8 @@ reader_resolve(struct reader_state *st)
 
 	for (i = 1; i < prof->nstacks; i++) {
 		s = &prof->stacks[i];
+		if (s->nnative != 0)
+			s->native = prof->natives + st->native_first[i];
 		if (s->nframes == 0)
 			continue;
 		s->frames = prof->frames + st->stack_first[i];
@@ -684,6 +814,7 @@ reader_resolve(struct reader_state *st)
 		if (prof->stacks[i].flags & READER_UNUSABLE) {
 			prof->stacks[i].flags &= ~READER_UNUSABLE;
 			prof->stacks[i].nframes = 0;
+			prof->stacks[i].nnative = 0;
 		}
 	}
 	return 0;
@@ -785,6 +916,7 @@ out:
 	free(st.frame_ids);
 	free(st.stack_first);
 	free(st.stack_offset);
+	free(st.native_first);
 	free(st.pending);
 	free(st.cause);
 	return prof;
@@ -860,6 +992,12 @@ reader_free(struct reader_profile *prof)
 	free(prof->codes);
 	free(prof->stacks);
 	free(prof->frames);
+	free(prof->natives);
+	for (i = 0; i < prof->nmappings; i++) {
+		free(prof->mappings[i].build_id);
+		free(prof->mappings[i].path);
+	}
+	free(prof->mappings);
 	reader_kv_free(&prof->header);
 	reader_kv_free(&prof->stats);
 	free(prof->sample_time);

@@ -47,6 +47,19 @@ struct reader_stack {
 	unsigned int		 flags;		/* STACK_* */
 	uint32_t		 nframes;
 	struct reader_frame	*frames;	/* innermost first */
+	uint32_t		 nnative;	/* with STACK_NATIVE */
+	uint64_t		*native;	/* addresses, innermost first */
+};
+
+/* A MAPPING record: where an object file's code was in the process. */
+struct reader_mapping {
+	uint64_t	 start;
+	uint64_t	 end;		/* exclusive */
+	uint64_t	 bias;		/* address - bias = address in the file */
+	unsigned int	 flags;		/* MAPPING_* */
+	uint8_t		*build_id;
+	size_t		 build_id_len;
+	char		*path;
 };
 
 struct reader_profile {
@@ -81,6 +94,12 @@ struct reader_profile {
 	size_t			 nstacks;
 	struct reader_frame	*frames;	/* storage of all stacks */
 	size_t			 nframes;
+	uint64_t		*natives;	/* native addresses of all */
+	size_t			 nnatives;
+
+	/* In file order; several may be found late for the same file. */
+	struct reader_mapping	*mappings;
+	size_t			 nmappings;
 
 	/* Samples in file order. */
 	size_t			 nsamples;

@@ -38,7 +38,8 @@ struct writer_stack {
 	uint64_t	id;
 	uint64_t	defined;	/* stream position after its record */
 	size_t		frames;		/* index in the frame arena */
-	uint32_t	nframes;
+	uint32_t	nframes;	/* Python frames, then native ones */
+	uint32_t	nnative;
 	uint32_t	flags;
 };
 
@@ -83,6 +84,8 @@ struct writer {
 		uint64_t	id;
 		size_t		frames;
 		uint32_t	nframes;
+		uint32_t	nnative;
+		uint32_t	flags;
 	}			 recent[WRITER_RECENT];
 	unsigned int		 nrecent;
 	unsigned int		 recent_next;
@@ -278,7 +281,7 @@ writer_cut_utf8(const char *s, size_t len, size_t max)
 	return len;
 }
 
-/* Keep a copy of the CODE record at buf[start..len). */
+/* Keep a copy of the CODE or MAPPING record at buf[start..len). */
 static void
 writer_keep_code(struct writer *w, size_t start)
 {
@@ -337,16 +340,54 @@ writer_code(struct writer *w, uint32_t id, int32_t firstlineno,
 	writer_keep_code(w, start);
 }
 
+/*
+ * Append a MAPPING record (closing an open key/value record).  Like CODE
+ * records, a copy is kept to write it again after a failed flush.
+ */
+void
+writer_mapping(struct writer *w, uint64_t start, uint64_t end, uint64_t bias,
+    unsigned int flags, const uint8_t *build_id, size_t build_id_len,
+    const char *path)
+{
+	size_t	at, path_len = strlen(path);
+
+	if (w->kv_open)
+		writer_kv_end(w);
+	if (build_id_len > 255)
+		build_id_len = 255;
+	path_len = writer_cut_utf8(path, path_len, WRITER_MAX_STRING);
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 64 + build_id_len +
+	    path_len) != 0)
+		return;
+	at = w->len;
+	w->buf[w->len] = REC_MAPPING;
+	w->len += 1 + WRITER_LEN_BYTES;
+	writer_put(w, start);
+	writer_put(w, end);
+	writer_put(w, bias);
+	writer_put(w, flags);
+	writer_put_bytes(w, build_id, build_id_len);
+	writer_put_bytes(w, path, path_len);
+	writer_close_record(w, at);
+	writer_keep_code(w, at);
+}
+
 /* Hash a stack's flags and frames. */
 static uint64_t
 writer_hash(unsigned int flags, const struct writer_frame *f,
-    unsigned int n)
+    unsigned int n, const uint64_t *native, unsigned int nnative)
 {
 	uint64_t	h = 0x243f6a8885a308d3ULL ^ ((uint64_t)flags << 32) ^ n;
 	unsigned int	i;
 
 	for (i = 0; i < n; i++) {
 		h ^= ((uint64_t)f[i].ref << 32) | (uint32_t)f[i].addr;
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	h ^= nnative;
+	for (i = 0; i < nnative; i++) {
+		h ^= native[i];
 		h *= 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 	}
@@ -382,9 +423,11 @@ writer_rehash(struct writer *w)
  */
 static struct writer_stack *
 writer_find_stack(struct writer *w, unsigned int flags,
-    const struct writer_frame *frames, unsigned int n)
+    const struct writer_frame *frames, unsigned int n,
+    const uint64_t *native, unsigned int nnative)
 {
-	uint64_t		 h = writer_hash(flags, frames, n);
+	uint64_t		 h = writer_hash(flags, frames, n, native,
+				     nnative);
 	size_t			 i, mask;
 	struct writer_stack	*s;
 
@@ -394,11 +437,14 @@ writer_find_stack(struct writer *w, unsigned int flags,
 	for (i = h & mask; w->slots[i].id != 0; i = (i + 1) & mask) {
 		s = &w->slots[i];
 		if (s->hash == h && s->nframes == n && s->flags == flags &&
+		    s->nnative == nnative &&
 		    (n == 0 || memcmp(w->arena + s->frames, frames,
-		    n * sizeof *frames) == 0))
+		    n * sizeof *frames) == 0) &&
+		    (nnative == 0 || memcmp(w->arena + s->frames + n, native,
+		    nnative * sizeof *native) == 0))
 			return s;
 	}
-	if (array_grow(&w->arena, &w->arena_size, w->arena_len + n,
+	if (array_grow(&w->arena, &w->arena_size, w->arena_len + n + nnative,
 	    sizeof *w->arena) != 0)
 		return NULL;
 	s = &w->slots[i];
@@ -407,10 +453,15 @@ writer_find_stack(struct writer *w, unsigned int flags,
 	s->defined = WRITER_UNDEFINED;
 	s->frames = w->arena_len;
 	s->nframes = n;
+	s->nnative = nnative;
 	s->flags = flags;
 	if (n != 0)
 		memcpy(w->arena + w->arena_len, frames, n * sizeof *frames);
-	w->arena_len += n;
+	/* A native address takes the room of one frame in the arena. */
+	if (nnative != 0)
+		memcpy(w->arena + w->arena_len + n, native,
+		    nnative * sizeof *native);
+	w->arena_len += n + nnative;
 	w->used++;
 	w->stacks++;
 	return s;
@@ -429,6 +480,25 @@ writer_common_root(const struct writer_frame *a, uint32_t na,
 	return k;
 }
 
+/* How many outermost addresses two native stacks share. */
+static uint32_t
+writer_common_native(const uint64_t *a, uint32_t na, const uint64_t *b,
+    uint32_t nb)
+{
+	uint32_t	k = 0;
+
+	while (k < na && k < nb && a[na - 1 - k] == b[nb - 1 - k])
+		k++;
+	return k;
+}
+
+/* The native addresses of a stack in the arena. */
+static inline const uint64_t *
+writer_native(const struct writer *w, size_t frames, uint32_t nframes)
+{
+	return (const uint64_t *)(const void *)(w->arena + frames + nframes);
+}
+
 /*
  * Append the STACK record defining s.  Stacks of a program differ mostly
  * near the leaf, so s is written as a delta: the outermost frames of one of
@@ -439,22 +509,34 @@ static int
 writer_stack_record(struct writer *w, struct writer_stack *s)
 {
 	const struct writer_frame	*f = w->arena + s->frames;
+	const uint64_t			*nat = writer_native(w, s->frames,
+					     s->nframes), *rn;
 	size_t				 start;
-	uint64_t			 base = 0;
-	uint32_t			 i, k, keep = 0;
+	uint64_t			 base = 0, prev;
+	uint32_t			 i, k, kn, keep = 0, nkeep = 0;
 
 	for (i = 0; i < w->nrecent; i++) {
 		k = writer_common_root(f, s->nframes,
 		    w->arena + w->recent[i].frames, w->recent[i].nframes);
-		if (k > keep) {
+		kn = 0;
+		if ((s->flags & STACK_NATIVE) &&
+		    (w->recent[i].flags & STACK_NATIVE)) {
+			rn = writer_native(w, w->recent[i].frames,
+			    w->recent[i].nframes);
+			kn = writer_common_native(nat, s->nnative, rn,
+			    w->recent[i].nnative);
+		}
+		if (k + kn > keep + nkeep) {
 			keep = k;
+			nkeep = kn;
 			base = w->recent[i].id;
 		}
 	}
-	if (keep < 2)
-		base = keep = 0;
+	if (keep + nkeep < 2)
+		base = keep = nkeep = 0;
 	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 50 +
-	    (size_t)(s->nframes - keep) * 10) != 0)
+	    (size_t)(s->nframes - keep) * 10 +
+	    (size_t)(s->nnative - nkeep) * 10) != 0)
 		return -1;
 	start = w->len;
 	w->buf[w->len] = REC_STACK;
@@ -468,11 +550,22 @@ writer_stack_record(struct writer *w, struct writer_stack *s)
 		writer_put(w, f[i].ref);
 		writer_put(w, format_zigzag(f[i].addr));
 	}
+	if (s->flags & STACK_NATIVE) {
+		/* Addresses as differences: code of one library is close. */
+		writer_put(w, nkeep);
+		writer_put(w, s->nnative - nkeep);
+		for (prev = 0, i = 0; i < s->nnative - nkeep; i++) {
+			writer_put(w, format_zigzag((int64_t)(nat[i] - prev)));
+			prev = nat[i];
+		}
+	}
 	writer_close_record(w, start);
 	s->defined = w->base + w->len;
 	w->recent[w->recent_next].id = s->id;
 	w->recent[w->recent_next].frames = s->frames;
 	w->recent[w->recent_next].nframes = s->nframes;
+	w->recent[w->recent_next].nnative = s->nnative;
+	w->recent[w->recent_next].flags = s->flags;
 	w->recent_next = (w->recent_next + 1) % WRITER_RECENT;
 	if (w->nrecent < WRITER_RECENT)
 		w->nrecent++;
@@ -488,6 +581,19 @@ writer_sample(struct writer *w, uint64_t time_ns, uint32_t tid,
     unsigned int stack_flags, const struct writer_frame *frames,
     unsigned int nframes)
 {
+	writer_sample_native(w, time_ns, tid, stack_flags, frames, nframes,
+	    NULL, 0);
+}
+
+/*
+ * The same with the native stack (addresses innermost first), recorded
+ * when stack_flags has STACK_NATIVE.
+ */
+void
+writer_sample_native(struct writer *w, uint64_t time_ns, uint32_t tid,
+    unsigned int stack_flags, const struct writer_frame *frames,
+    unsigned int nframes, const uint64_t *native, unsigned int nnative)
+{
 	struct writer_stack	*s;
 	uint64_t		 id = 0;
 	int64_t			 now_us;
@@ -500,8 +606,15 @@ writer_sample(struct writer *w, uint64_t time_ns, uint32_t tid,
 		nframes = WRITER_MAX_FRAMES;	/* keep the innermost */
 		stack_flags |= STACK_TRUNCATED;
 	}
+	if (!(stack_flags & STACK_NATIVE))
+		nnative = 0;
+	if (nnative > WRITER_MAX_FRAMES - nframes) {
+		nnative = WRITER_MAX_FRAMES - nframes;
+		stack_flags |= STACK_NATIVE_TRUNCATED;
+	}
 	if (nframes != 0 || stack_flags != 0) {
-		s = writer_find_stack(w, stack_flags, frames, nframes);
+		s = writer_find_stack(w, stack_flags, frames, nframes, native,
+		    nnative);
 		if (s == NULL) {
 			w->lost += 16;
 			return;

@@ -45,6 +45,19 @@ void		 writer_code(struct writer *, uint32_t id, int32_t firstlineno,
 void		 writer_sample(struct writer *, uint64_t time_ns, uint32_t tid,
 		     unsigned int stack_flags, const struct writer_frame *,
 		     unsigned int nframes);
+/*
+ * The same with the native stack (addresses innermost first), recorded
+ * when stack_flags has STACK_NATIVE.
+ */
+void		 writer_sample_native(struct writer *, uint64_t time_ns,
+		     uint32_t tid, unsigned int stack_flags,
+		     const struct writer_frame *, unsigned int nframes,
+		     const uint64_t *native, unsigned int nnative);
+/* Append a MAPPING record: code of an object file in [start, end). */
+void		 writer_mapping(struct writer *, uint64_t start, uint64_t end,
+		     uint64_t bias, unsigned int flags,
+		     const uint8_t *build_id, size_t build_id_len,
+		     const char *path);
 /* Number of distinct stacks and of sample records so far. */
 uint64_t	 writer_stacks(const struct writer *);
 uint64_t	 writer_samples(const struct writer *);

@@ -265,6 +265,129 @@ START_TEST(test_zigzag)
 }
 END_TEST
 
+/*
+ * Native stacks and mappings (format 1.1): addresses survive the delta
+ * encoding on an earlier stack, the mapping fields come back, and a stack
+ * keeping more native frames than its base has is refused.
+ */
+START_TEST(test_native_round_trip)
+{
+	struct writer		*w;
+	struct reader_profile	*p;
+	struct writer_frame	 f[2];
+	uint64_t		 nat[64], nat2[64];
+	static const uint8_t	 bid[] = { 0xde, 0xad, 0xbe, 0xef };
+	const struct reader_stack *s;
+	uint8_t			*data;
+	size_t			 len, i, j, found = 0;
+	int			 fd = tmp_fd();
+
+	w = writer_create(fd, START_NS);
+	ck_assert_ptr_nonnull(w);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv_u64(w, "start_mono_ns", START_NS);
+	writer_kv_end(w);
+	writer_mapping(w, 0x7f0000001000ULL, 0x7f0000009000ULL,
+	    0x7f0000000000ULL, MAPPING_INTERPRETER, bid, sizeof bid,
+	    "/usr/lib/libpython3.12.so.1.0");
+	writer_mapping(w, 0x1000, 0x2000, 0, MAPPING_ANON, NULL, 0, "[vdso]");
+	writer_code(w, 1, 1, LINETABLE_NONE, 0, "f", 1, "a.py", 4, NULL, 0);
+	f[0].ref = (1 << 1) | 1;
+	f[0].addr = 2;
+	f[1] = f[0];
+	/* Deep native stacks differing at the leaf, addresses far apart. */
+	for (i = 0; i < 64; i++)
+		nat[i] = 0x7f0000001000ULL + (i * 7919) % 0x8000;
+	nat[63] = 0x400000;
+	memcpy(nat2, nat, sizeof nat);
+	nat2[0] = 0x1234;
+	nat2[1] = UINT64_MAX;
+	writer_sample_native(w, START_NS + 1000, 7, STACK_NATIVE, f, 2, nat,
+	    64);
+	writer_sample_native(w, START_NS + 2000, 7, STACK_NATIVE, f, 2, nat2,
+	    64);
+	/* The same frames without STACK_NATIVE: no native stack kept. */
+	writer_sample_native(w, START_NS + 3000, 7, 0, f, 2, nat, 64);
+	writer_sample_native(w, START_NS + 4000, 7, STACK_NATIVE |
+	    STACK_NATIVE_TRUNCATED, NULL, 0, nat + 60, 4);
+	writer_kv_begin(w, REC_TRAILER);
+	writer_kv_end(w);
+	ck_assert_int_eq(writer_flush(w), 0);
+	ck_assert_uint_eq(writer_stacks(w), 4);
+	writer_free(w);
+
+	data = slurp(fd, &len);
+	p = parse_ok(data, len);
+	ck_assert_uint_eq(p->nmappings, 2);
+	ck_assert_uint_eq(p->mappings[0].start, 0x7f0000001000ULL);
+	ck_assert_uint_eq(p->mappings[0].end, 0x7f0000009000ULL);
+	ck_assert_uint_eq(p->mappings[0].bias, 0x7f0000000000ULL);
+	ck_assert_uint_eq(p->mappings[0].flags, MAPPING_INTERPRETER);
+	ck_assert_uint_eq(p->mappings[0].build_id_len, sizeof bid);
+	ck_assert_mem_eq(p->mappings[0].build_id, bid, sizeof bid);
+	ck_assert_str_eq(p->mappings[0].path, "/usr/lib/libpython3.12.so.1.0");
+	ck_assert_uint_eq(p->mappings[1].flags, MAPPING_ANON);
+	ck_assert_uint_eq(p->mappings[1].build_id_len, 0);
+	ck_assert_str_eq(p->mappings[1].path, "[vdso]");
+	ck_assert_uint_eq(p->nsamples, 4);
+	for (i = 0; i < 4; i++) {
+		s = &p->stacks[p->sample_stack[i]];
+		switch (i) {
+		case 0:
+		case 1:
+			ck_assert_uint_eq(s->flags, STACK_NATIVE);
+			ck_assert_uint_eq(s->nframes, 2);
+			ck_assert_uint_eq(s->nnative, 64);
+			for (j = 0; j < 64; j++)
+				ck_assert_uint_eq(s->native[j],
+				    i == 0 ? nat[j] : nat2[j]);
+			found++;
+			break;
+		case 2:
+			ck_assert_uint_eq(s->flags, 0);
+			ck_assert_uint_eq(s->nnative, 0);
+			found++;
+			break;
+		case 3:
+			ck_assert_uint_eq(s->flags, STACK_NATIVE |
+			    STACK_NATIVE_TRUNCATED);
+			ck_assert_uint_eq(s->nframes, 0);
+			ck_assert_uint_eq(s->nnative, 4);
+			ck_assert_uint_eq(s->native[3], 0x400000);
+			found++;
+			break;
+		}
+	}
+	ck_assert_uint_eq(found, 4);
+	reader_free(p);
+	free(data);
+}
+END_TEST
+
+/* A native delta keeping more frames than its base has is corrupt. */
+START_TEST(test_native_bad_keep)
+{
+	/* HEADER, then stack 1 (native, 1 address), stack 2 keeping 2. */
+	static const uint8_t	rec[] = {
+		REC_HEADER, 0,
+		REC_STACK, 8, 1, STACK_NATIVE, 0, 0, 0, 0, 1, 2,
+		REC_STACK, 7, 2, STACK_NATIVE, 1, 0, 0, 2, 0,
+	};
+	uint8_t			data[FORMAT_HEADER_LEN + sizeof rec];
+	char			*cause = NULL;
+
+	format_file_header(data);
+	memcpy(data + FORMAT_HEADER_LEN, rec, sizeof rec);
+	ck_assert_ptr_null(reader_parse("bad.prof", data, sizeof data,
+	    &cause));
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "native frames of a base stack"));
+	ck_assert_ptr_nonnull(strstr(cause, "at offset"));
+	free(cause);
+}
+END_TEST
+
 /* Write the profile the round-trip tests read back. */
 static void
 write_sample_profile(int fd)
@@ -1127,6 +1250,8 @@ main(void)
 	tcase_add_test(tc, test_kv_limits);
 	tcase_add_test(tc, test_flush_failure);
 	tcase_add_test(tc, test_flush_redefines);
+	tcase_add_test(tc, test_native_round_trip);
+	tcase_add_test(tc, test_native_bad_keep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
