@@ -71,6 +71,17 @@ options_load(struct options *cfg)
 	    OPTIONS_RATE_MAX);
 	cfg->max_depth = options_uint("PYSIG_MAX_DEPTH", OPTIONS_DEPTH_DEFAULT,
 	    1, OPTIONS_DEPTH_MAX);
+	cfg->native = (int)options_uint("PYSIG_NATIVE", 1, 0, 1);
+	cfg->native_depth = options_uint("PYSIG_NATIVE_DEPTH",
+	    OPTIONS_NATIVE_DEPTH_DEFAULT, 1, OPTIONS_NATIVE_DEPTH_MAX);
+	s = getenv("PYSIG_UNWIND");
+	if (s == NULL || *s == '\0' || strcmp(s, "trace") == 0)
+		cfg->unwind = OPTIONS_UNWIND_TRACE;
+	else if (strcmp(s, "step") == 0)
+		cfg->unwind = OPTIONS_UNWIND_STEP;
+	else
+		fprintf(stderr, "pysig: PYSIG_UNWIND=%.64s: not \"trace\" or "
+		    "\"step\"; using trace\n", s);
 
 	s = getenv("PYSIG_OUTPUT");
 	if (s == NULL || *s == '\0')

@@ -9,11 +9,22 @@
 #define OPTIONS_RATE_MAX		10000
 #define OPTIONS_DEPTH_DEFAULT	1024
 #define OPTIONS_DEPTH_MAX	4096
+#define OPTIONS_NATIVE_DEPTH_DEFAULT	512
+#define OPTIONS_NATIVE_DEPTH_MAX	1024	/* SAMPLER_MAX_NATIVE */
+
+/* How native stacks are unwound (PYSIG_UNWIND). */
+enum options_unwind {
+	OPTIONS_UNWIND_TRACE,	/* libunwind's cached fast path */
+	OPTIONS_UNWIND_STEP,	/* unw_step() from the signal context */
+};
 
 struct options {
 	char		output[PATH_MAX];
 	unsigned int	rate;		/* samples per CPU second */
 	unsigned int	max_depth;	/* Python frames kept per sample */
+	int		native;		/* record native stacks */
+	unsigned int	native_depth;	/* native frames kept per sample */
+	enum options_unwind unwind;
 	int		quiet;
 };
 

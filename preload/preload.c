@@ -31,8 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "format.h"
 #include "guard.h"
+#include "maps.h"
 #include "options.h"
 #include "pylayout.h"
 #include "sample.h"
@@ -58,6 +62,8 @@ static struct {
 	int			 timer_armed;
 	struct spool		 spool;
 	struct spool_shared	*shared;
+	uintptr_t		 eval_start;
+	uintptr_t		 eval_end;
 	char			 python[32];
 	unsigned long		 python_hex;
 } preload;
@@ -334,7 +340,65 @@ preload_header(struct writer *w)
 	writer_kv_u64(w, "rate", preload.opt.rate);
 	writer_kv_u64(w, "max_depth", preload.opt.max_depth);
 	writer_kv_u64(w, "buffer_bytes", PRELOAD_RING_BYTES);
+	writer_kv_u64(w, "native", preload_sampler->native_depth != 0);
+	if (preload_sampler->native_depth != 0) {
+		writer_kv_u64(w, "native_depth", preload_sampler->native_depth);
+		writer_kv(w, "unwind", preload_sampler->unwind ==
+		    SAMPLER_UNWIND_STEP ? "step" : "trace");
+	}
+	if (preload.eval_end != 0) {
+		snprintf(buf, sizeof buf, "%llx",
+		    (unsigned long long)preload.eval_start);
+		writer_kv(w, "eval_start", buf);
+		snprintf(buf, sizeof buf, "%llx",
+		    (unsigned long long)preload.eval_end);
+		writer_kv(w, "eval_end", buf);
+	}
 	writer_kv_end(w);
+}
+
+/*
+ * Find the eval loop's code, [start, end): native frames there stand for
+ * Python frames.  pysig-report also knows it by name, but a stripped
+ * interpreter may have no name for its cold parts; the exported symbol and
+ * its size are always there.
+ */
+static void
+preload_eval_range(void)
+{
+	const ElfW(Sym)	*sym = NULL;
+	Dl_info		 info;
+	void		*eval;
+
+	eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+	if (eval == NULL || dladdr1(eval, &info, (void **)&sym,
+	    RTLD_DL_SYMENT) == 0 || sym == NULL || sym->st_size == 0)
+		return;
+	preload.eval_start = (uintptr_t)eval;
+	preload.eval_end = (uintptr_t)eval + sym->st_size;
+}
+
+/*
+ * Prepare libunwind for the handler: a per-thread cache (no locks, no
+ * signal masking per sample) and one unwind now, so that its one-time
+ * set-up does not run inside a signal handler.
+ */
+static void
+preload_native_init(void)
+{
+	void	*pcs[16];
+
+	if (!preload.opt.native)
+		return;
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (unw_backtrace(pcs, 16) <= 0) {
+		preload_warn("libunwind cannot unwind here; native stacks "
+		    "off");
+		return;
+	}
+	preload_sampler->native_depth = preload.opt.native_depth;
+	preload_sampler->unwind = preload.opt.unwind == OPTIONS_UNWIND_STEP ?
+	    SAMPLER_UNWIND_STEP : SAMPLER_UNWIND_TRACE;
 }
 
 /* Stop sampling and finish the profile (atexit). */
@@ -533,6 +597,13 @@ preload_init(void)
 	preload_sampler->max_depth = preload.opt.max_depth;
 	if (preload_hook_code(&py) != 0)
 		goto fail;
+	preload_native_init();
+	preload_eval_range();
+	if (preload_sampler->native_depth != 0 &&
+	    maps_load(&preload.spool.maps, preload.eval_start) != 0) {
+		preload_warn("out of memory; not profiling");
+		goto fail;
+	}
 	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
 	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
 	w = writer_create(fd, preload.spool.start_mono);
@@ -542,6 +613,7 @@ preload_init(void)
 	}
 	writer_file_header(w);
 	preload_header(w);
+	maps_write(&preload.spool.maps, w);
 	if ((error = writer_flush(w)) != 0) {
 		preload_warn("cannot write %s: %s; not profiling", preload.path,
 		    strerror(-error));

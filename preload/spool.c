@@ -89,6 +89,8 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "faults", LOAD(st->faults));
 	writer_kv_u64(w, "reentered", LOAD(st->reentered));
 	writer_kv_u64(w, "codes", LOAD(st->codes));
+	writer_kv_u64(w, "native_truncated", LOAD(st->native_truncated));
+	writer_kv_u64(w, "native_failed", LOAD(st->native_failed));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
 	    total ? LOAD(st->cost_sum) / total : 0);
@@ -112,9 +114,29 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 #undef LOAD
 }
 
+/*
+ * Make sure the mapping of every native address is in the profile: an
+ * address outside every known mapping means new code was mapped (an
+ * extension module, ctypes, dlopen), so read /proc/PID/maps again (at most
+ * a few times a second: a bad unwind can produce addresses in nothing).
+ */
+static void
+spool_check_native(struct spool *sp, struct writer *w, const uint64_t *addr,
+    unsigned int n)
+{
+	unsigned int	i;
+
+	for (i = 0; i < n; i++) {
+		if (maps_find(&sp->maps, addr[i]) == NULL) {
+			maps_rescan(&sp->maps, sp->python_pid, w);
+			return;
+		}
+	}
+}
+
 /* Move every committed ring record into the writer. */
 static void
-spool_drain(struct spool_shared *sh, struct writer *w)
+spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 {
 	struct ring	*r = &sh->sampler.ring;
 	const void	*p;
@@ -126,9 +148,15 @@ spool_drain(struct spool_shared *sh, struct writer *w)
 		    sample_stack)) {
 			const struct sample_stack *s = p;
 
-			if (!(s->flags & SAMPLE_DISCARD))
-				writer_sample(w, s->time_ns, s->tid,
-				    s->flags, s->frames, s->nframes);
+			if (!(s->flags & SAMPLE_DISCARD) &&
+			    len >= sizeof *s + s->nnative * sizeof(uint64_t) +
+			    s->nframes * sizeof(struct writer_frame)) {
+				spool_check_native(sp, w, s->native,
+				    s->nnative);
+				writer_sample_native(w, s->time_ns, s->tid,
+				    s->flags, sample_stack_frames(s),
+				    s->nframes, s->native, s->nnative);
+			}
 		} else if (type == SAMPLE_REC_CODE && len >= sizeof(struct
 		    sample_code)) {
 			const struct sample_code *c = p;
@@ -232,7 +260,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		if (pidfd < 0 && kill(sp->python_pid, 0) != 0 &&
 		    errno == ESRCH)
 			break;
-		spool_drain(sh, w);
+		spool_drain(sp, sh, w);
 		now = spool_clock(CLOCK_MONOTONIC);
 		if (now - last_stats >= SPOOL_STATS_NS) {
 			spool_stats(sp, sh, w, REC_STATS);
@@ -240,7 +268,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		}
 		writer_flush(w);
 	}
-	spool_drain(sh, w);
+	spool_drain(sp, sh, w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
 	writer_flush(w);
 	close(fd);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "maps.h"
 #include "sample.h"
 #include "writer.h"
 
@@ -33,6 +34,7 @@ struct spool {
 	uint64_t	start_cpu;
 	int		stop_fd;	/* write end: "finish now" */
 	int		done_fd;	/* read end: "finished" */
+	struct maps	maps;		/* code mapped in the process */
 };
 
 /*

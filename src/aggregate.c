@@ -18,18 +18,30 @@
 #include "array.h"
 #include "format.h"
 #include "linetable.h"
+#include "merge.h"
+#include "symbol.h"
+
+/* Functions one native address may stand for (inlined ones included). */
+#define AGGREGATE_INLINE_MAX	16
 
 enum aggregate_pseudo {
 	PSEUDO_NOPY,
 	PSEUDO_EMPTY,
 	PSEUDO_TRUNCATED,
 	PSEUDO_INVALID,
+	PSEUDO_NO_NATIVE,
 	PSEUDO_COUNT
 };
 
 static const char *aggregate_pseudo_names[PSEUDO_COUNT] = {
-	AGGREGATE_NOPY, AGGREGATE_EMPTY, AGGREGATE_TRUNCATED, AGGREGATE_INVALID
+	AGGREGATE_NOPY, AGGREGATE_EMPTY, AGGREGATE_TRUNCATED, AGGREGATE_INVALID,
+	AGGREGATE_NO_NATIVE
 };
+
+/* Function kinds, part of a function's identity. */
+#define KIND_PYTHON	0
+#define KIND_PSEUDO	1
+#define KIND_NATIVE	2
 
 struct aggregate_index {
 	/* Functions by identity: slots hold indexes, AGGREGATE_NONE free. */
@@ -96,13 +108,16 @@ aggregate_hash_string(uint64_t h, const char *s)
 
 /* Hash a function identity. */
 static uint64_t
-aggregate_func_hash(const char *name, const char *file, int line, int pseudo)
+aggregate_func_hash(const char *name, const char *file, const char *module,
+    int line, int kind)
 {
 	uint64_t	h = 0xcbf29ce484222325ULL;
 
 	h = aggregate_hash_string(h, name);
 	h = aggregate_hash_string(h, file);
-	return aggregate_mix(h, ((uint64_t)(uint32_t)line << 1) | (pseudo != 0));
+	h = aggregate_hash_string(h, module);
+	return aggregate_mix(h, ((uint64_t)(uint32_t)line << 2) |
+	    (uint64_t)kind);
 }
 
 /* Hash a node key. */
@@ -182,8 +197,12 @@ aggregate_free(struct aggregate *agg)
 	for (i = 0; i < agg->nfuncs; i++) {
 		free(agg->funcs[i].name);
 		free(agg->funcs[i].file);
+		free(agg->funcs[i].module);
 	}
 	free(agg->funcs);
+	for (i = 0; i < agg->nproblems; i++)
+		free(agg->problems[i]);
+	free(agg->problems);
 	free(agg->nodes);
 	if ((ix = agg->index) != NULL) {
 		free(ix->func_slots);
@@ -199,12 +218,14 @@ aggregate_free(struct aggregate *agg)
 /* The index of a function, added if new; AGGREGATE_NONE if out of memory. */
 static uint32_t
 aggregate_func(struct aggregate *agg, const char *name, const char *file,
-    int firstlineno, int pseudo)
+    const char *module, int firstlineno, int kind)
 {
 	struct aggregate_index	*ix = agg->index;
 	struct aggregate_func	*f;
-	uint64_t		 h = aggregate_func_hash(name, file, firstlineno,
-				     pseudo);
+	uint64_t		 h = aggregate_func_hash(name, file, module,
+				     firstlineno, kind);
+	int			 pseudo = kind == KIND_PSEUDO;
+	int			 native = kind == KIND_NATIVE;
 	size_t			 i, mask;
 	uint32_t		 idx;
 
@@ -217,8 +238,9 @@ aggregate_func(struct aggregate *agg, const char *name, const char *file,
 	    i = (i + 1) & mask) {
 		f = &agg->funcs[idx];
 		if (ix->func_hash[idx] == h && f->firstlineno == firstlineno &&
-		    f->pseudo == pseudo && strcmp(f->name, name) == 0 &&
-		    strcmp(f->file, file) == 0)
+		    f->pseudo == pseudo && f->native == native &&
+		    strcmp(f->name, name) == 0 && strcmp(f->file, file) == 0 &&
+		    strcmp(f->module, module) == 0)
 			return idx;
 	}
 	if (agg->nfuncs >= AGGREGATE_NONE - 1)
@@ -234,13 +256,16 @@ aggregate_func(struct aggregate *agg, const char *name, const char *file,
 	memset(f, 0, sizeof *f);
 	f->name = strdup(name);
 	f->file = strdup(file);
-	if (f->name == NULL || f->file == NULL) {
+	f->module = strdup(module);
+	if (f->name == NULL || f->file == NULL || f->module == NULL) {
 		free(f->name);
 		free(f->file);
+		free(f->module);
 		return AGGREGATE_NONE;
 	}
 	f->firstlineno = firstlineno;
 	f->pseudo = pseudo;
+	f->native = native;
 	ix->func_hash[agg->nfuncs] = h;
 	ix->func_stamp[agg->nfuncs] = 0;
 	ix->func_slots[i] = (uint32_t)agg->nfuncs;
@@ -255,7 +280,7 @@ aggregate_pseudo(struct aggregate *agg, enum aggregate_pseudo which)
 
 	if (ix->pseudo[which] == AGGREGATE_NONE)
 		ix->pseudo[which] = aggregate_func(agg,
-		    aggregate_pseudo_names[which], "", 0, 1);
+		    aggregate_pseudo_names[which], "", "", 0, KIND_PSEUDO);
 	return ix->pseudo[which];
 }
 
@@ -377,6 +402,27 @@ aggregate_line(struct aggregate_lines *lc, const struct reader_profile *prof,
 }
 
 /*
+ * Start a path with the pseudo-frames saying the Python stack was cut
+ * ([truncated], [invalid frame]); return how many.
+ */
+static size_t
+aggregate_cut_marks(struct aggregate *agg, const struct reader_stack *s,
+    struct aggregate_step *path)
+{
+	size_t	n = 0;
+
+	if (s->flags & STACK_TRUNCATED) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_TRUNCATED);
+		path[n++].line = -1;
+	}
+	if (s->flags & (STACK_INVALID | STACK_FAULT)) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_INVALID);
+		path[n++].line = -1;
+	}
+	return n;
+}
+
+/*
  * Build the path of a stack from the root: pseudo-frames first, then the
  * Python frames outermost first.  Return its length, 0 if out of memory.
  */
@@ -394,14 +440,7 @@ aggregate_path(struct aggregate *agg, const struct reader_profile *prof,
 		path[0].line = -1;
 		return path[0].func == AGGREGATE_NONE ? 0 : 1;
 	}
-	if (s->flags & STACK_TRUNCATED) {
-		path[n].func = aggregate_pseudo(agg, PSEUDO_TRUNCATED);
-		path[n++].line = -1;
-	}
-	if (s->flags & (STACK_INVALID | STACK_FAULT)) {
-		path[n].func = aggregate_pseudo(agg, PSEUDO_INVALID);
-		path[n++].line = -1;
-	}
+	n = aggregate_cut_marks(agg, s, path);
 	if (n == 0 && s->nframes == 0) {
 		path[n].func = aggregate_pseudo(agg, PSEUDO_EMPTY);
 		path[n++].line = -1;
@@ -410,6 +449,359 @@ aggregate_path(struct aggregate *agg, const struct reader_profile *prof,
 		fr = &s->frames[i - 1];
 		path[n].func = code_func[fr->code];
 		path[n++].line = aggregate_line(lc, prof, fr);
+	}
+	for (i = 0; i < n; i++) {
+		if (path[i].func == AGGREGATE_NONE)
+			return 0;
+	}
+	return n;
+}
+
+/* What one native address stands for, cached per profile. */
+struct aggregate_addr {
+	uint64_t	key;		/* (addr << 1 | is_pc) + 1; 0: free */
+	uint32_t	first;		/* its steps in the arena, root first */
+	uint8_t		n;
+	uint8_t		kind;		/* enum merge_kind */
+};
+
+/* Per-profile state of native symbolization and merging. */
+struct aggregate_native {
+	struct symbolizer		 *sym;
+	const struct reader_mapping	**maps;	/* sorted by start */
+	size_t				  nmaps;
+	uint64_t			  eval_start;
+	uint64_t			  eval_end;
+
+	struct aggregate_addr		 *slots;
+	size_t				  nslots;	/* a power of two */
+	size_t				  used;
+	struct aggregate_step		 *steps;
+	size_t				  nsteps;
+	size_t				  steps_size;
+
+	/* Scratch for one stack. */
+	uint8_t				 *py_entry;
+	size_t				  py_entry_size;
+	uint8_t				 *kinds;
+	size_t				  kinds_size;
+	struct merge_frame		 *merged;
+	size_t				  merged_size;
+};
+
+/* Order mappings by start address. */
+static int
+aggregate_cmp_maps(const void *a, const void *b)
+{
+	const struct reader_mapping	*x = *(const struct reader_mapping *
+					    const *)a;
+	const struct reader_mapping	*y = *(const struct reader_mapping *
+					    const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* A hexadecimal header value, or 0. */
+static uint64_t
+aggregate_header_hex(const struct reader_profile *prof, const char *key)
+{
+	const char	*v = reader_kv_get(&prof->header, key);
+
+	return v == NULL ? 0 : strtoull(v, NULL, 16);
+}
+
+/* Set up symbolization for a profile with native stacks; 0 or -ENOMEM. */
+static int
+aggregate_native_init(struct aggregate *agg, struct aggregate_native *nx,
+    const struct reader_profile *prof)
+{
+	struct symbol_mapping	*sm;
+	size_t			 i, n = 0;
+	char			*cause = NULL;
+
+	memset(nx, 0, sizeof *nx);
+	nx->eval_start = aggregate_header_hex(prof, "eval_start");
+	nx->eval_end = aggregate_header_hex(prof, "eval_end");
+	nx->maps = calloc(prof->nmappings + 1, sizeof *nx->maps);
+	sm = calloc(prof->nmappings + 1, sizeof *sm);
+	nx->nslots = 1024;
+	nx->slots = calloc(nx->nslots, sizeof *nx->slots);
+	if (nx->maps == NULL || sm == NULL || nx->slots == NULL) {
+		free(sm);
+		return -ENOMEM;
+	}
+	for (i = 0; i < prof->nmappings; i++) {
+		const struct reader_mapping *m = &prof->mappings[i];
+
+		nx->maps[nx->nmaps++] = m;
+		if (m->flags & MAPPING_ANON)
+			continue;
+		sm[n].start = m->start;
+		sm[n].end = m->end;
+		sm[n].bias = m->bias;
+		sm[n].build_id = m->build_id;
+		sm[n].build_id_len = m->build_id_len;
+		sm[n].path = m->path;
+		n++;
+	}
+	qsort(nx->maps, nx->nmaps, sizeof *nx->maps, aggregate_cmp_maps);
+	nx->sym = symbolizer_create(sm, n, agg->debug_dirs, &cause);
+	free(sm);
+	free(cause);
+	return nx->sym == NULL ? -ENOMEM : 0;
+}
+
+/* Keep the symbolizer's problems and free the per-profile state. */
+static int
+aggregate_native_done(struct aggregate *agg, struct aggregate_native *nx)
+{
+	const char	*msg;
+	size_t		 i, size = agg->nproblems;
+	int		 error = 0;
+
+	for (i = 0; nx->sym != NULL &&
+	    (msg = symbolizer_problem(nx->sym, i)) != NULL; i++) {
+		if (array_grow(&agg->problems, &size, agg->nproblems + 1,
+		    sizeof *agg->problems) != 0 ||
+		    (agg->problems[agg->nproblems] = strdup(msg)) == NULL) {
+			error = -ENOMEM;
+			break;
+		}
+		agg->nproblems++;
+	}
+	symbolizer_free(nx->sym);
+	free(nx->maps);
+	free(nx->slots);
+	free(nx->steps);
+	free(nx->py_entry);
+	free(nx->kinds);
+	free(nx->merged);
+	return error;
+}
+
+/* The mapping holding addr, or NULL. */
+static const struct reader_mapping *
+aggregate_native_map(const struct aggregate_native *nx, uint64_t addr)
+{
+	size_t	lo = 0, hi = nx->nmaps, mid, k;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (nx->maps[mid]->start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = 0; lo > 0 && k < 4; k++) {
+		lo--;
+		if (addr < nx->maps[lo]->end)
+			return nx->maps[lo];
+	}
+	return NULL;
+}
+
+/* The last component of a path. */
+static const char *
+aggregate_basename(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* Symbolize and classify one address into the cache entry e. */
+static int
+aggregate_native_resolve(struct aggregate *agg, struct aggregate_native *nx,
+    uint64_t addr, int is_pc, struct aggregate_addr *e)
+{
+	const struct reader_mapping	*m = aggregate_native_map(nx, addr);
+	struct symbol_frame		 fr[AGGREGATE_INLINE_MAX];
+	const char			*name, *module = "", *outer = NULL;
+	size_t				 n = 0, k;
+	uint32_t			 func;
+
+	if (m != NULL && !(m->flags & MAPPING_ANON)) {
+		n = symbolizer_lookup(nx->sym, addr, is_pc, fr,
+		    AGGREGATE_INLINE_MAX);
+		module = aggregate_basename(m->path);
+	}
+	if (n > AGGREGATE_INLINE_MAX)
+		n = AGGREGATE_INLINE_MAX;
+	if (n == 0) {
+		/* Anonymous memory (JIT, trampolines), the vDSO, or none. */
+		memset(&fr[0], 0, sizeof fr[0]);
+		fr[0].name = m != NULL && m->path[0] != '\0' ? m->path :
+		    m != NULL ? "[anonymous]" : NULL;
+		n = 1;
+	}
+	outer = fr[n - 1].name;
+	e->kind = (uint8_t)merge_classify(outer, m != NULL &&
+	    (m->flags & MAPPING_INTERPRETER) != 0, nx->eval_end != 0 &&
+	    addr >= nx->eval_start && addr < nx->eval_end);
+	if (array_grow(&nx->steps, &nx->steps_size, nx->nsteps + n,
+	    sizeof *nx->steps) != 0)
+		return -ENOMEM;
+	e->first = (uint32_t)nx->nsteps;
+	e->n = 0;
+	for (k = n; k > 0; k--) {
+		/*
+		 * Call plumbing inlined into a caller (3.8's inline
+		 * _PyObject_Vectorcall in builtin_sorted) is folded too,
+		 * except at the leaf, where the time is really spent.
+		 */
+		if (k < n && !is_pc && !agg->no_fold && m != NULL &&
+		    (m->flags & MAPPING_INTERPRETER) &&
+		    merge_classify(fr[k - 1].name, 1, 0) == MERGE_PLUMBING)
+			continue;
+		name = fr[k - 1].name != NULL ? fr[k - 1].name :
+		    AGGREGATE_UNKNOWN;
+		func = aggregate_func(agg, name, fr[k - 1].file != NULL ?
+		    fr[k - 1].file : "", module, 0, KIND_NATIVE);
+		if (func == AGGREGATE_NONE)
+			return -ENOMEM;
+		nx->steps[nx->nsteps].func = func;
+		nx->steps[nx->nsteps].line = fr[k - 1].line > 0 ?
+		    fr[k - 1].line : -1;
+		nx->nsteps++;
+		e->n++;
+	}
+	return 0;
+}
+
+/* The cache entry of an address, resolved the first time; NULL if no memory. */
+static const struct aggregate_addr *
+aggregate_native_addr(struct aggregate *agg, struct aggregate_native *nx,
+    uint64_t addr, int is_pc)
+{
+	struct aggregate_addr	*bigger, *e;
+	uint64_t		 key = ((addr << 1) | (is_pc != 0)) + 1;
+	size_t			 i, j, mask;
+
+	if ((nx->used + 1) * 2 > nx->nslots) {
+		if ((bigger = calloc(nx->nslots * 2, sizeof *bigger)) == NULL)
+			return NULL;
+		for (i = 0; i < nx->nslots; i++) {
+			if (nx->slots[i].key == 0)
+				continue;
+			for (j = aggregate_mix(nx->slots[i].key, 0) &
+			    (nx->nslots * 2 - 1); bigger[j].key != 0;
+			    j = (j + 1) & (nx->nslots * 2 - 1))
+				;
+			bigger[j] = nx->slots[i];
+		}
+		free(nx->slots);
+		nx->slots = bigger;
+		nx->nslots *= 2;
+	}
+	mask = nx->nslots - 1;
+	for (i = aggregate_mix(key, 0) & mask; nx->slots[i].key != 0;
+	    i = (i + 1) & mask) {
+		if (nx->slots[i].key == key)
+			return &nx->slots[i];
+	}
+	e = &nx->slots[i];
+	if (aggregate_native_resolve(agg, nx, addr, is_pc, e) != 0)
+		return NULL;
+	e->key = key;
+	nx->used++;
+	return e;
+}
+
+/* Append the steps of a native address to path; the new length or 0. */
+static size_t
+aggregate_put_native(struct aggregate *agg, struct aggregate_native *nx,
+    const struct reader_stack *s, uint32_t j, struct aggregate_step *path,
+    size_t n)
+{
+	const struct aggregate_addr	*e;
+
+	e = aggregate_native_addr(agg, nx, s->native[j], j == 0);
+	if (e == NULL)
+		return 0;
+	memcpy(path + n, nx->steps + e->first, e->n * sizeof *path);
+	return n + e->n;
+}
+
+/*
+ * Build the path of a stack with a native stack, from the root, for the
+ * mixed or native view; count how its merge went (count samples).  Return
+ * its length, 0 if out of memory.
+ */
+static size_t
+aggregate_native_path(struct aggregate *agg, struct aggregate_native *nx,
+    const struct reader_profile *prof, const uint32_t *code_func,
+    struct aggregate_lines *lc, const struct reader_stack *s,
+    uint64_t count, struct aggregate_step *path)
+{
+	const struct aggregate_addr	*e;
+	struct merge_in			 in;
+	enum merge_result		 r;
+	size_t				 n = 0, nout = 0, i;
+	uint32_t			 j;
+
+	if (agg->view == AGGREGATE_VIEW_NATIVE || (s->flags & STACK_NOPY)) {
+		if (s->flags & STACK_NOPY) {
+			path[n].func = aggregate_pseudo(agg, PSEUDO_NOPY);
+			path[n++].line = -1;
+		}
+		for (j = s->nnative; j > 0; j--)
+			if ((n = aggregate_put_native(agg, nx, s, j - 1, path,
+			    n)) == 0)
+				return 0;
+		if (n == 0) {
+			path[n].func = aggregate_pseudo(agg, PSEUDO_NO_NATIVE);
+			path[n++].line = -1;
+		}
+		return path[0].func == AGGREGATE_NONE ? 0 : n;
+	}
+
+	if (array_grow(&nx->py_entry, &nx->py_entry_size, s->nframes + 1, 1)
+	    != 0 || array_grow(&nx->kinds, &nx->kinds_size, s->nnative + 1, 1)
+	    != 0 || array_grow(&nx->merged, &nx->merged_size,
+	    (size_t)s->nframes + s->nnative + 1, sizeof *nx->merged) != 0)
+		return 0;
+	for (i = 0; i < s->nframes; i++)
+		nx->py_entry[i] = (uint8_t)s->frames[i].entry;
+	for (j = 0; j < s->nnative; j++) {
+		if ((e = aggregate_native_addr(agg, nx, s->native[j],
+		    j == 0)) == NULL)
+			return 0;
+		nx->kinds[j] = e->kind;
+	}
+	memset(&in, 0, sizeof in);
+	in.py_entry = nx->py_entry;
+	in.npy = s->nframes;
+	in.py_truncated = (s->flags & (STACK_TRUNCATED | STACK_INVALID |
+	    STACK_FAULT)) != 0;
+	in.native_kind = nx->kinds;
+	in.nnative = s->nnative;
+	in.native_truncated = (s->flags & (STACK_NATIVE_TRUNCATED |
+	    STACK_NATIVE_FAILED)) != 0;
+	in.fold = !agg->no_fold;
+	r = merge_stack(&in, nx->merged, &nout);
+	agg->native_samples += count;
+	if (r == MERGE_MISMATCH || (r == MERGE_NO_NATIVE &&
+	    (s->flags & STACK_NATIVE_FAILED)))
+		agg->merge_mismatch += count;
+	else if (r == MERGE_PARTIAL)
+		agg->merge_partial += count;
+
+	n = aggregate_cut_marks(agg, s, path);
+	for (i = nout; i > 0; i--) {
+		const struct merge_frame *mf = &nx->merged[i - 1];
+
+		if (mf->python) {
+			const struct reader_frame *fr = &s->frames[mf->index];
+
+			path[n].func = code_func[fr->code];
+			path[n++].line = aggregate_line(lc, prof, fr);
+		} else if ((n = aggregate_put_native(agg, nx, s, mf->index,
+		    path, n)) == 0)
+			return 0;
+	}
+	if (n == 0) {
+		path[n].func = aggregate_pseudo(agg, PSEUDO_EMPTY);
+		path[n++].line = -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (path[i].func == AGGREGATE_NONE)
@@ -453,11 +845,14 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 	uint32_t		*code_func = NULL;
 	struct aggregate_step	*path = NULL;
 	struct aggregate_lines	 lc;
+	struct aggregate_native	 nx;
 	const struct reader_code *c;
+	const struct reader_stack *s;
 	const char		*v;
-	size_t			 i, n, deepest = 0;
-	int			 error = -ENOMEM;
+	size_t			 i, n, deepest = 0, len;
+	int			 error = -ENOMEM, native = 0;
 
+	memset(&nx, 0, sizeof nx);
 	if (aggregate_lines_init(&lc, 1024) != 0)
 		goto out;
 	/* Samples per stack first: the rest is per distinct stack. */
@@ -471,22 +866,42 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 		goto out;
 	for (i = 0; i < prof->ncodes; i++) {
 		c = &prof->codes[i];
-		code_func[i] = aggregate_func(agg, c->name, c->file,
-		    c->firstlineno, 0);
+		code_func[i] = aggregate_func(agg, c->name, c->file, "",
+		    c->firstlineno, KIND_PYTHON);
 		if (code_func[i] == AGGREGATE_NONE)
 			goto out;
 	}
 	for (i = 0; i < prof->nstacks; i++) {
-		if (counts[i] != 0 && prof->stacks[i].nframes > deepest)
-			deepest = prof->stacks[i].nframes;
-	}
-	if ((path = malloc((deepest + 3) * sizeof *path)) == NULL)
-		goto out;
-	for (i = 0; i < prof->nstacks; i++) {
+		s = &prof->stacks[i];
 		if (counts[i] == 0)
 			continue;
-		n = aggregate_path(agg, prof, code_func, &lc, &prof->stacks[i],
-		    path);
+		len = s->nframes;
+		if (agg->view != AGGREGATE_VIEW_PYTHON &&
+		    (s->flags & STACK_NATIVE)) {
+			native = 1;
+			len += (size_t)s->nnative * AGGREGATE_INLINE_MAX;
+		}
+		if (len > deepest)
+			deepest = len;
+	}
+	if ((path = malloc((deepest + 4) * sizeof *path)) == NULL)
+		goto out;
+	if (native && aggregate_native_init(agg, &nx, prof) != 0)
+		goto out;
+	for (i = 0; i < prof->nstacks; i++) {
+		s = &prof->stacks[i];
+		if (counts[i] == 0)
+			continue;
+		if (agg->view != AGGREGATE_VIEW_PYTHON &&
+		    (s->flags & STACK_NATIVE))
+			n = aggregate_native_path(agg, &nx, prof, code_func,
+			    &lc, s, counts[i], path);
+		else if (agg->view == AGGREGATE_VIEW_NATIVE) {
+			path[0].func = aggregate_pseudo(agg, PSEUDO_NO_NATIVE);
+			path[0].line = -1;
+			n = path[0].func == AGGREGATE_NONE ? 0 : 1;
+		} else
+			n = aggregate_path(agg, prof, code_func, &lc, s, path);
 		if (n == 0 || aggregate_credit(agg, path, n, counts[i]) != 0)
 			goto out;
 	}
@@ -498,6 +913,8 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 	}
 	error = 0;
 out:
+	if (native && aggregate_native_done(agg, &nx) != 0)
+		error = -ENOMEM;
 	aggregate_lines_done(&lc);
 	free(counts);
 	free(code_func);
@@ -646,21 +1063,37 @@ aggregate_put_frame(struct aggregate_buf *b, const struct aggregate *agg,
     const struct aggregate_node *node)
 {
 	const struct aggregate_func	*f = &agg->funcs[node->func];
-	char				 num[32];
+	char				 where[4096 + 32];
 
 	if (aggregate_put_clean(b, f->name) != 0)
 		return -1;
-	if (f->pseudo)
+	aggregate_where(f, node->line, where, sizeof where);
+	if (where[0] == '\0')
 		return 0;
-	if (node->line >= 0)
-		snprintf(num, sizeof num, ":%d)", node->line);
-	else
-		snprintf(num, sizeof num, ":?)");
 	if (aggregate_put(b, " (", 2) != 0 ||
-	    aggregate_put_clean(b, f->file) != 0 ||
-	    aggregate_put(b, num, strlen(num)) != 0)
+	    aggregate_put_clean(b, where) != 0 ||
+	    aggregate_put(b, ")", 1) != 0)
 		return -1;
 	return 0;
+}
+
+/* Write where a frame is, without parentheses. */
+void
+aggregate_where(const struct aggregate_func *f, int line, char *buf,
+    size_t size)
+{
+	if (f->pseudo)
+		snprintf(buf, size, "%s", "");
+	else if (!f->native && line >= 0)
+		snprintf(buf, size, "%s:%d", f->file, line);
+	else if (!f->native)
+		snprintf(buf, size, "%s:?", f->file);
+	else if (f->file[0] != '\0' && line > 0)
+		snprintf(buf, size, "%s:%d", aggregate_basename(f->file), line);
+	else if (f->file[0] != '\0')
+		snprintf(buf, size, "%s", aggregate_basename(f->file));
+	else
+		snprintf(buf, size, "%s", f->module);
 }
 
 /* Order collapsed lines by their text. */

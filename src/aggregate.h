@@ -13,6 +13,15 @@
  *
  * [truncated] and [invalid frame] sit above (root side of) the frames that
  * were kept, [truncated] first when a stack has both.
+ *
+ * With native stacks (format 1.1), the mixed view merges each sample's
+ * native and Python stacks (merge.h): native frames are symbolized
+ * (symbol.h), one address giving the functions inlined there too, and the
+ * interpreter's call plumbing between frames shown is folded away unless
+ * asked for.  A native function is its (name, source file, object file):
+ *
+ *   [unknown]                an address no symbol covers
+ *   [no native stack]        --native-only, a sample without one
  */
 
 #ifndef PYSIG_AGGREGATE_H
@@ -29,12 +38,23 @@
 #define AGGREGATE_EMPTY		"[no Python frames]"
 #define AGGREGATE_TRUNCATED	"[truncated]"
 #define AGGREGATE_INVALID	"[invalid frame]"
+#define AGGREGATE_UNKNOWN	"[unknown]"
+#define AGGREGATE_NO_NATIVE	"[no native stack]"
+
+/* Which stacks the reports show. */
+enum aggregate_view {
+	AGGREGATE_VIEW_MIXED,	/* merged where there is a native stack */
+	AGGREGATE_VIEW_PYTHON,	/* Python frames only */
+	AGGREGATE_VIEW_NATIVE,	/* native frames only */
+};
 
 struct aggregate_func {
 	char		*name;
-	char		*file;		/* "" for a pseudo-frame */
-	int		 firstlineno;
+	char		*file;		/* "" for a pseudo-frame or no DWARF */
+	char		*module;	/* native: object file's basename, or "" */
+	int		 firstlineno;	/* 0 for native functions */
 	int		 pseudo;	/* one of the [bracketed] frames */
+	int		 native;	/* a native function */
 	uint64_t	 self;		/* samples with it as the leaf */
 	uint64_t	 total;		/* samples with it anywhere, once */
 };
@@ -59,6 +79,11 @@ struct aggregate_line {
 struct aggregate_index;
 
 struct aggregate {
+	/* Options: set before the first aggregate_add(). */
+	enum aggregate_view	 view;
+	int			 no_fold;	/* keep the call plumbing */
+	const char		*debug_dirs;	/* NULL: elfutils' default */
+
 	size_t			 files;
 	uint64_t		 samples;
 	uint64_t		 duration_ns;	/* sum of the files' */
@@ -69,6 +94,14 @@ struct aggregate {
 	/* nodes[0] is the root; children sorted by aggregate_finish(). */
 	struct aggregate_node	*nodes;
 	size_t			 nnodes;
+
+	/* Samples with a native stack, and how their merge went. */
+	uint64_t		 native_samples;
+	uint64_t		 merge_partial;
+	uint64_t		 merge_mismatch;
+	/* Symbolization problems (missing or changed files), one per line. */
+	char			**problems;
+	size_t			 nproblems;
 
 	struct aggregate_index	*index;
 };
@@ -100,6 +133,13 @@ uint32_t		*aggregate_by_self(const struct aggregate *);
  */
 int			 aggregate_collapsed(const struct aggregate *,
 			     struct aggregate_line **, size_t *n);
+/*
+ * Write where a frame is, without parentheses, into buf: "file:line" for a
+ * Python frame (line -1: "file:?"), "file.c:line" for a native frame with
+ * DWARF, its object file's basename otherwise; "" for a pseudo-frame.
+ */
+void			 aggregate_where(const struct aggregate_func *,
+			     int line, char *buf, size_t size);
 /* Free lines from aggregate_collapsed(). */
 void			 aggregate_lines_free(struct aggregate_line *, size_t);
 

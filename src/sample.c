@@ -20,7 +20,11 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 #include "format.h"
 #include "guard.h"
@@ -51,9 +55,19 @@ static __thread volatile sig_atomic_t	 sampler_busy;
 static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
 
+/*
+ * Where the native stack is unwound to before the record is reserved (its
+ * size is known only then).  unw_backtrace() starts inside the handler, so
+ * there is room for the handler's own frames, which are dropped.
+ */
+#define SAMPLER_NATIVE_SKIP	32
+static __thread uint64_t	sampler_native[SAMPLER_MAX_NATIVE +
+				    SAMPLER_NATIVE_SKIP];
+
 /* What one walk has reserved, kept in memory so a fault can finish it. */
 struct sampler_walk {
 	struct sample_stack	*stack;
+	struct writer_frame	*frames;
 	struct ring_slot	 stack_slot;
 	struct sample_code	*code;
 	struct ring_slot	 code_slot;
@@ -275,7 +289,7 @@ sampler_fill(struct sampler *s, struct sampler_walk *w, uintptr_t f,
     unsigned int cap, unsigned int depth)
 {
 	const struct pylayout	*l = s->py.layout;
-	struct writer_frame	*out = w->stack->frames;
+	struct writer_frame	*out = w->frames;
 	struct sampler_memo	*m;
 	uintptr_t		 code, instr;
 	int64_t			 addr, size;
@@ -342,14 +356,105 @@ invalid:
 	atomic_fetch_add_explicit(&s->stats.invalid, 1, memory_order_relaxed);
 }
 
+#if defined(__x86_64__)
+/*
+ * Unwind with unw_backtrace(), which uses libunwind's per-thread cache of
+ * frame layouts (one lookup per return address after the first time) and
+ * crosses the signal frame by itself.  It starts in this function: the
+ * frames up to the interrupted instruction (the context's RIP) are ours.
+ */
+static unsigned int
+sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
+    unsigned int *flags)
+{
+	uint64_t	pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	int		n, i;
+
+	n = unw_backtrace((void **)sampler_native,
+	    (int)(cap + SAMPLER_NATIVE_SKIP));
+	for (i = 0; i < n && i < SAMPLER_NATIVE_SKIP; i++)
+		if (sampler_native[i] == pc)
+			break;
+	if (i >= n || i >= SAMPLER_NATIVE_SKIP) {
+		*flags |= STACK_NATIVE_FAILED;
+		return 0;
+	}
+	if ((unsigned int)n == cap + SAMPLER_NATIVE_SKIP)
+		*flags |= STACK_NATIVE_TRUNCATED;
+	if ((unsigned int)(n - i) > cap)
+		n = i + (int)cap;
+	memmove(sampler_native, sampler_native + i,
+	    (size_t)(n - i) * sizeof sampler_native[0]);
+	return (unsigned int)(n - i);
+}
+
+/*
+ * Unwind with unw_init_local2() from the signal's context and unw_step():
+ * libunwind's general path, which reports errors.
+ */
+static unsigned int
+sampler_unwind_step(unsigned int cap, ucontext_t *uc, unsigned int *flags)
+{
+	unw_cursor_t	cursor;
+	unw_word_t	ip;
+	unsigned int	n = 0;
+	int		r;
+
+	if (unw_init_local2(&cursor, uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+		*flags |= STACK_NATIVE_FAILED;
+		return 0;
+	}
+	do {
+		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		if (n == cap) {
+			*flags |= STACK_NATIVE_TRUNCATED;
+			break;
+		}
+		sampler_native[n++] = (uint64_t)ip;
+	} while ((r = unw_step(&cursor)) > 0);
+	if (n < cap && r < 0)
+		*flags |= STACK_NATIVE_FAILED;
+	return n;
+}
+#endif
+
+/* Unwind the interrupted native stack into sampler_native; the count. */
+static __attribute__((noinline)) unsigned int
+sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
+{
+	unsigned int	n = 0;
+
+	if (uc == NULL || s->native_depth == 0)
+		return 0;
+	*flags |= STACK_NATIVE;
+#if defined(__x86_64__)
+	if (s->unwind == SAMPLER_UNWIND_STEP)
+		n = sampler_unwind_step(s->native_depth, uc, flags);
+	else
+		n = sampler_unwind_trace(s->native_depth, uc, flags);
+#else
+	*flags |= STACK_NATIVE_FAILED;
+#endif
+	if (*flags & STACK_NATIVE_TRUNCATED)
+		atomic_fetch_add_explicit(&s->stats.native_truncated, 1,
+		    memory_order_relaxed);
+	if (*flags & STACK_NATIVE_FAILED)
+		atomic_fetch_add_explicit(&s->stats.native_failed, 1,
+		    memory_order_relaxed);
+	return n;
+}
+
 /* Walk the calling thread's Python stack into the ring. */
 static __attribute__((noinline)) void
-sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now)
+sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
+    void *uc)
 {
 	const struct pylayout	*l = s->py.layout;
 	uintptr_t		 ts, top = 0;
-	unsigned int		 depth = 0;
+	unsigned int		 depth = 0, nnative;
 
+	nnative = sampler_unwind(s, uc, &w->flags);
 	ts = sampler_tstate(&s->py);
 	if (pystr_ptr_ok(ts)) {
 		top = sampler_top(l, ts);
@@ -366,12 +471,17 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now)
 		    memory_order_relaxed);
 	}
 	w->stack = ring_reserve(&s->ring, sizeof *w->stack +
-	    depth * sizeof w->stack->frames[0], SAMPLE_REC_STACK,
-	    &w->stack_slot);
+	    nnative * sizeof w->stack->native[0] +
+	    depth * sizeof *w->frames, SAMPLE_REC_STACK, &w->stack_slot);
 	if (w->stack == NULL)
 		return;
 	w->stack->time_ns = now;
 	w->stack->tid = sampler_tid;
+	w->stack->nnative = (uint16_t)nnative;
+	if (nnative != 0)
+		memcpy(w->stack->native, sampler_native,
+		    nnative * sizeof w->stack->native[0]);
+	w->frames = sample_stack_frames(w->stack);
 	w->epoch = atomic_load_explicit(&s->reg.epoch, memory_order_acquire);
 	if (depth > 0)
 		sampler_fill(s, w, top, depth,
@@ -380,7 +490,7 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now)
 
 /* Take one sample of the calling thread now. */
 void
-sampler_take(struct sampler *s, uint64_t now)
+sampler_take(struct sampler *s, uint64_t now, void *uc)
 {
 	struct sampler_walk	w;
 	sigjmp_buf		env;
@@ -391,7 +501,7 @@ sampler_take(struct sampler *s, uint64_t now)
 	atomic_fetch_add_explicit(&s->stats.samples, 1, memory_order_relaxed);
 	if (sigsetjmp(env, 0) == 0) {
 		guard_arm(&env);
-		sampler_walk(s, &w, now);
+		sampler_walk(s, &w, now, uc);
 		guard_arm(NULL);
 	} else {
 		/* A fault: w is in memory (its address escaped), keep it. */
@@ -455,7 +565,7 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	}
 	sampler_busy = 1;
 	t0 = sampler_now();
-	sampler_take(s, t0);
+	sampler_take(s, t0, uc);
 	cost = sampler_now() - t0;
 	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
 	    memory_order_relaxed);

@@ -33,20 +33,40 @@
 
 /* Upper limits on what one record may hold. */
 #define SAMPLER_MAX_DEPTH	4096
+#define SAMPLER_MAX_NATIVE	1024	/* native frames */
 #define SAMPLER_MAX_NAME	1024	/* bytes of UTF-8 per name */
 #define SAMPLER_MAX_TABLE	(256 * 1024)
 
 /* In a ring stack's flags: the record was abandoned; skip it. */
 #define SAMPLE_DISCARD		0x8000
 
-/* A stack as it sits in the ring. */
+/* How the handler unwinds the native stack. */
+enum sampler_unwind {
+	SAMPLER_UNWIND_OFF,
+	SAMPLER_UNWIND_TRACE,	/* unw_backtrace: libunwind's cached fast path */
+	SAMPLER_UNWIND_STEP,	/* unw_init_local2 + unw_step from the context */
+};
+
+/*
+ * A stack as it sits in the ring: the native addresses, innermost first,
+ * then the Python frames (sample_stack_frames()), innermost first.
+ */
 struct sample_stack {
 	uint64_t		time_ns;	/* CLOCK_MONOTONIC */
 	uint32_t		tid;
 	uint16_t		flags;		/* STACK_* (format.h) */
 	uint16_t		nframes;
-	struct writer_frame	frames[];	/* innermost first */
+	uint16_t		nnative;
+	uint16_t		unused[3];
+	uint64_t		native[];
 };
+
+/* The Python frames of a ring stack. */
+static inline struct writer_frame *
+sample_stack_frames(const struct sample_stack *s)
+{
+	return (struct writer_frame *)(uintptr_t)(s->native + s->nnative);
+}
 
 /* A function definition as it sits in the ring. */
 struct sample_code {
@@ -70,6 +90,8 @@ struct sampler_stats {
 	_Atomic uint64_t	faults;
 	_Atomic uint64_t	reentered;
 	_Atomic uint64_t	codes;
+	_Atomic uint64_t	native_truncated;
+	_Atomic uint64_t	native_failed;
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -88,6 +110,8 @@ struct sampler_python {
 struct sampler {
 	struct sampler_python	py;
 	unsigned int		max_depth;
+	unsigned int		native_depth;	/* 0: no native stacks */
+	enum sampler_unwind	unwind;
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
@@ -99,8 +123,11 @@ void		sampler_set(struct sampler *s);
 void		sampler_signal(int, siginfo_t *, void *);
 /* Forget the calling thread's cached thread id (after fork). */
 void		sampler_forget_tid(void);
-/* Take one sample of the calling thread now (tests and the handler). */
-void		sampler_take(struct sampler *s, uint64_t now_ns);
+/*
+ * Take one sample of the calling thread now (tests and the handler); uc is
+ * the signal's context for the native stack, NULL for none.
+ */
+void		sampler_take(struct sampler *s, uint64_t now_ns, void *uc);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
 unsigned int	sampler_hist_bucket(uint64_t ns);
 uint64_t	sampler_hist_value(unsigned int bucket);

@@ -32,6 +32,11 @@ static const struct {
 
 enum {
 	OPT_MIN_PERCENT = 256,
+	OPT_PYTHON_ONLY,
+	OPT_NATIVE_ONLY,
+	OPT_FOLD,
+	OPT_NO_FOLD,
+	OPT_DEBUG_DIR,
 };
 
 static const struct option report_longopts[] = {
@@ -39,6 +44,11 @@ static const struct option report_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "limit", required_argument, NULL, 'n' },
 	{ "min-percent", required_argument, NULL, OPT_MIN_PERCENT },
+	{ "python-only", no_argument, NULL, OPT_PYTHON_ONLY },
+	{ "native-only", no_argument, NULL, OPT_NATIVE_ONLY },
+	{ "fold", no_argument, NULL, OPT_FOLD },
+	{ "no-fold", no_argument, NULL, OPT_NO_FOLD },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -66,6 +76,20 @@ report_usage(FILE *f)
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
 "  -n, --limit=N         rows of the top report (default: %d, 0: all)\n"
 "      --min-percent=P   leave out tree nodes below P%% of the samples\n"
+"\n"
+"Native stacks (profiles recorded with PYSIG_NATIVE=1, the default):\n"
+"  By default each sample's native and Python stacks are merged: every\n"
+"  frame of the interpreter's eval loop is replaced by the Python frames it\n"
+"  was running, and C code between them (an extension calling back into\n"
+"  Python) is kept.  Native frames read \"symbol (file.c:line)\" where the\n"
+"  object file has DWARF debug information, \"symbol (library)\" otherwise.\n"
+"      --python-only     show the Python frames alone\n"
+"      --native-only     show the native frames alone, unmerged\n"
+"      --no-fold         keep the interpreter's call plumbing (PyObject_Call,\n"
+"                        _PyFunction_Vectorcall, ...) between the frames\n"
+"                        shown; by default (--fold) it is left out\n"
+"      --debug-dir=DIRS  colon-separated directories of separate debug\n"
+"                        files (default: /usr/lib/debug, by build-id)\n"
 "  -h, --help            print this help and exit\n"
 "  -V, --version         print the version and exit\n"
 "\n"
@@ -209,17 +233,45 @@ report_load(struct report *r, char **files, size_t n)
 	}
 }
 
+/*
+ * Warn about native stacks that could not be read well: files that are
+ * missing or changed since recording, and merges that failed for more than
+ * 1% of the samples with a native stack.
+ */
+static void
+report_native_warnings(struct report *r)
+{
+	const struct aggregate	*agg = r->agg;
+	size_t			 i;
+
+	for (i = 0; i < agg->nproblems; i++)
+		fprintf(stderr, "pysig-report: warning: %s\n", agg->problems[i]);
+	if (agg->native_samples != 0 &&
+	    agg->merge_mismatch * 100 > agg->native_samples)
+		fprintf(stderr, "pysig-report: warning: %llu of %llu samples "
+		    "(%.1f%%) have native and Python stacks that do not match; "
+		    "they are shown with their Python frames only\n",
+		    (unsigned long long)agg->merge_mismatch,
+		    (unsigned long long)agg->native_samples,
+		    100.0 * (double)agg->merge_mismatch /
+		    (double)agg->native_samples);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct report	 r;
 	const char	*output = NULL;
 	int		(*fn)(struct report *) = report_top;
-	int		 ch, found, error;
+	enum aggregate_view view = AGGREGATE_VIEW_MIXED;
+	const char	*debug_dirs = NULL;
+	int		 ch, found, error, no_fold = 0;
 	size_t		 i;
 
 	memset(&r, 0, sizeof r);
 	r.limit = REPORT_DEFAULT_LIMIT;
+	/* Symbolization reads local files only: no debuginfod downloads. */
+	unsetenv("DEBUGINFOD_URLS");
 	while ((ch = getopt_long(argc, argv, "f:o:n:hV", report_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -245,6 +297,21 @@ main(int argc, char **argv)
 			r.min_percent = report_parse_percent("--min-percent",
 			    optarg);
 			break;
+		case OPT_PYTHON_ONLY:
+			view = AGGREGATE_VIEW_PYTHON;
+			break;
+		case OPT_NATIVE_ONLY:
+			view = AGGREGATE_VIEW_NATIVE;
+			break;
+		case OPT_FOLD:
+			no_fold = 0;
+			break;
+		case OPT_NO_FOLD:
+			no_fold = 1;
+			break;
+		case OPT_DEBUG_DIR:
+			debug_dirs = optarg;
+			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
@@ -264,12 +331,16 @@ main(int argc, char **argv)
 	report_load(&r, argv + optind, (size_t)(argc - optind));
 	if ((r.agg = aggregate_create()) == NULL)
 		report_fatal("out of memory");
+	r.agg->view = view;
+	r.agg->no_fold = no_fold;
+	r.agg->debug_dirs = debug_dirs;
 	for (i = 0; i < r.nprofiles; i++) {
 		if (aggregate_add(r.agg, r.profiles[i]) != 0)
 			report_fatal("out of memory");
 	}
 	if (aggregate_finish(r.agg) != 0)
 		report_fatal("out of memory");
+	report_native_warnings(&r);
 
 	/* Opened only now, so a bad profile does not clobber it. */
 	r.out = stdout;

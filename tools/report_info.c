@@ -105,6 +105,8 @@ info_profile(FILE *f, const struct reader_profile *p)
 	fprintf(f, "codes_read: %zu\n", p->ncodes);
 	fprintf(f, "stacks_read: %zu\n", p->nstacks - 1);
 	fprintf(f, "samples_read: %zu\n", p->nsamples);
+	if (p->nmappings != 0)
+		fprintf(f, "mappings_read: %zu\n", p->nmappings);
 	if (p->nsamples > 0)
 		fprintf(f, "bytes_per_sample: %.1f (samples and stacks; "
 		    "%.1f with everything)\n",
@@ -136,10 +138,30 @@ report_info(struct report *r)
 {
 	size_t	i;
 
+	const struct aggregate	*agg = r->agg;
+	uint64_t		 merged;
+
 	for (i = 0; i < r->nprofiles; i++) {
 		if (i != 0)
 			fputc('\n', r->out);
 		info_profile(r->out, r->profiles[i]);
 	}
+	if (agg->native_samples == 0)
+		return 0;
+	/* How the native stacks merged, over all the files. */
+	merged = agg->native_samples - agg->merge_mismatch;
+	fprintf(r->out, "\nnative_samples: %llu\n",
+	    (unsigned long long)agg->native_samples);
+	fprintf(r->out, "merged_samples: %llu (%.2f%%)\n",
+	    (unsigned long long)merged, 100.0 * (double)merged /
+	    (double)agg->native_samples);
+	fprintf(r->out, "merge_partial: %llu (a stack was cut; merged as far "
+	    "as it goes)\n", (unsigned long long)agg->merge_partial);
+	fprintf(r->out, "merge_mismatch: %llu (%.2f%%; shown with Python "
+	    "frames only)\n", (unsigned long long)agg->merge_mismatch,
+	    100.0 * (double)agg->merge_mismatch /
+	    (double)agg->native_samples);
+	for (i = 0; i < agg->nproblems; i++)
+		info_pair(r->out, "symbol_problem", agg->problems[i]);
 	return 0;
 }

@@ -200,12 +200,16 @@ pysig_profile() {
 
 # pysig_reports DIR: for each profile F in DIR, write report/F.collapsed and
 # report/F.info with the exit status and stderr of pysig-report beside them.
+# The view is PYSIG_REPORT_VIEW: --python-only unless a test sets it (to ""
+# for the mixed native+Python view): most tests are about Python frames.
 pysig_reports() {
 	for _f in "$1"/*.prof "$1"/*.prof.*; do
 		[ -f "$_f" ] || continue
 		_b=$1/report/${_f##*/}
 		for _fmt in collapsed info; do
-			timeout -k 10 120 "$PYSIG_REPORT" --format="$_fmt" "$_f" \
+			# shellcheck disable=SC2086 # an option or nothing
+			timeout -k 10 120 "$PYSIG_REPORT" --format="$_fmt" \
+			    ${PYSIG_REPORT_VIEW---python-only} "$_f" \
 			    >"$_b.$_fmt" 2>"$_b.$_fmt.err"
 			echo $? >"$_b.$_fmt.status"
 		done

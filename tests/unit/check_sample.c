@@ -168,7 +168,7 @@ take(struct got *g)
 	size_t		 len;
 
 	memset(g, 0, sizeof *g);
-	sampler_take(&s, 1000);
+	sampler_take(&s, 1000, NULL);
 	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
 		if (type == SAMPLE_REC_CODE) {
 			const struct sample_code *c = p;
@@ -189,8 +189,9 @@ take(struct got *g)
 			g->flags = st->flags;
 			g->nframes = st->nframes;
 			ck_assert_uint_le(st->nframes, 128);
-			memcpy(g->frames, st->frames,
-			    st->nframes * sizeof st->frames[0]);
+			ck_assert_uint_eq(st->nnative, 0);
+			memcpy(g->frames, sample_stack_frames(st),
+			    st->nframes * sizeof g->frames[0]);
 			ck_assert_uint_eq(st->time_ns, 1000);
 		}
 		ring_release(&s.ring);
@@ -441,7 +442,7 @@ START_TEST(test_ring_full_drops)
 	code = make_code("f", "f", "x.py", 1);
 	set_top(make_frame(code, 0, NULL));
 	for (i = 0; i < 100000; i++)
-		sampler_take(&s, i);
+		sampler_take(&s, i, NULL);
 	ck_assert_uint_gt(atomic_load(&s.ring.dropped), 0);
 	ck_assert_uint_eq(atomic_load(&s.stats.samples), 100000);
 }

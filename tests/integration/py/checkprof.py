@@ -675,6 +675,379 @@ def check_not_python(res, minor, top, name):
     res.check("%s: no file created" % name, not left, ["files: %r" % left])
 
 
+# --- native.sh --------------------------------------------------------------
+
+# Source files of native frames with DWARF ("symbol (file.c:LINE)"); any
+# other frame with a file is a Python frame ("name (file.py:LINE)").
+NATIVE_SOURCE = re.compile(r"\.(c|h|cc|cpp|cxx|hh|hpp|inc|def|S|s|f|f90)$")
+# The interpreter's call plumbing that folding removes (a sample of
+# merge.c's list): named, it must not sit between two frames shown.
+PLUMBING = re.compile(r"^(_?PyObject_(Call|Vectorcall|FastCall|MakeTpCall)|"
+                      r"_PyFunction_(Vectorcall|FastCall)|PyVectorcall_Call|"
+                      r"_?PyCFunction_|cfunction_(call|vectorcall)|"
+                      r"method_vectorcall|methoddescr_call|_?PyEval_Vector|"
+                      r"_PyEval_EvalFrame\b|slot_tp_call|type_call)")
+NUMPY_NATIVE = re.compile(r"multiarray|umath|numpy|blas", re.I)
+# glibc's qsort: qsort_r, msort_with_tmp (merge sort) up to 2.36.
+QSORT = re.compile(r"qsort|msort")
+# Pseudo-frames of reports with native stacks.
+NATIVE_PSEUDO = PSEUDO + ("[no native stack]",)
+
+
+def py_frame(f):
+    """Whether a frame of a native-enabled report is a Python frame (its
+    line may be "?")."""
+    return f.file is not None and not NATIVE_SOURCE.search(f.file)
+
+
+def native_frame(f):
+    """Whether a frame is a native one: "symbol (file.c:LINE)",
+    "symbol (library)" or "[unknown] (library)"."""
+    return not py_frame(f) and f.text not in NATIVE_PSEUDO
+
+
+def py_named(f, name, file):
+    """Whether f is the Python frame of function name (its qualname ends
+    with it) in a file whose base name is file."""
+    return py_frame(f) and (f.name == name or
+                            f.name.endswith("." + name)) and \
+        os.path.basename(f.file) == file
+
+
+def py_parent(frames, k):
+    """The index of the nearest Python frame root-side of frames[k], or
+    None."""
+    for i in range(k - 1, -1, -1):
+        if py_frame(frames[i]):
+            return i
+    return None
+
+
+def note(res, text):
+    """A diagnostic line shown whether the check passed or not."""
+    res.lines.append("# " + text)
+
+
+def shown(frames, start, end):
+    """frames[start:end] as text, for diagnostics."""
+    return ";".join(f.text for f in frames[start:end])
+
+
+def merge_counts(prof):
+    """native_samples and merge_mismatch from the info report (None if
+    absent)."""
+    def first_int(key):
+        m = re.match(r"\s*([0-9]+)", prof.info.get(key, ""))
+        return int(m.group(1)) if m else None
+    return first_int("native_samples"), first_int("merge_mismatch")
+
+
+def native_run(top, name):
+    """The Run of workload name, or None and the reason it did not run."""
+    why = read(os.path.join(top, name + ".skip"))
+    if why is not None:
+        return None, why.strip()
+    return Run(os.path.join(top, name)), None
+
+
+def view(run, option):
+    """The report of a run's profile made with --python-only or
+    --native-only (native.sh writes it beside the default ones)."""
+    return Profile(os.path.join(run.dir, "report", "out.prof" + option))
+
+
+def check_native_ctypes(res, run):
+    """qsort's frames between sort_with_qsort and its comparator."""
+    prof = run.profile()
+    problems = run.problems()
+    good = total = 0
+    other = {}
+    if prof:
+        for frames, count in prof.stacks:
+            ks = [k for k, f in enumerate(frames)
+                  if py_named(f, "compare", "native_ctypes.py")]
+            if not ks:
+                continue
+            k = ks[-1]
+            total += count
+            p = py_parent(frames, k)
+            between = frames[p + 1:k] if p is not None else []
+            if p is not None and \
+                    py_named(frames[p], "sort_with_qsort",
+                             "native_ctypes.py") and between and \
+                    any(QSORT.search(f.name) for f in between):
+                good += count
+            else:
+                key = shown(frames, max(0, k - 4), k + 1)
+                other[key] = other.get(key, 0) + count
+    if not problems and total < 20:
+        problems.append("only %d samples in compare" % total)
+    diag = problems + ["compare not under qsort (frames above it: "
+                       "samples): %r" % other] + \
+        stacks_text(prof, 4, lambda f: f.name.endswith("compare"))
+    res.check("ctypes: sort_with_qsort -> native qsort frames -> compare, "
+              "a native frame directly above compare: %d samples" % good,
+              not problems and good > 0, diag)
+    res.check("ctypes: most samples of compare are under qsort: %d of %d"
+              % (good, total), not problems and 2 * good > total, diag)
+
+
+def check_native_ext(res, run, source):
+    """The extension's static function by name and line under its Python
+    caller; its frames between call_into_c and the callback."""
+    prof = run.profile()
+    problems = run.problems()
+    marks = {}
+    with open(source, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"/\*\s*([A-Z_]+)\s*\*/\s*$", line)
+            if m:
+                marks[m.group(1)] = n
+    lo, hi = marks["BURN_BEGIN"], marks["BURN_END"]
+    burn = under = cb_good = cb_total = 0
+    burn_lines, wrong_place, callers, cb_other = {}, [], {}, {}
+    for frames, count in prof.stacks if prof else []:
+        for k, f in enumerate(frames):
+            if f.name != "burn_loop":
+                continue
+            burn += count
+            burn_lines[f.line] = burn_lines.get(f.line, 0) + count
+            if f.file != "pysigext.c" or not lo <= (f.line or 0) <= hi:
+                wrong_place.append("%s (%d samples)" % (f.text, count))
+            p = py_parent(frames, k)
+            if p is not None and py_named(frames[p], "burn_in_c",
+                                          "native_ext.py"):
+                under += count
+            key = shown(frames, p, k + 1) if p is not None else \
+                "no Python frame: " + shown(frames, 0, k + 1)
+            callers[key] = callers.get(key, 0) + count
+        ks = [k for k, f in enumerate(frames)
+              if py_named(f, "py_callback", "native_ext.py")]
+        if not ks:
+            continue
+        cb_total += count
+        p = py_parent(frames, ks[-1])
+        if p is not None and \
+                py_named(frames[p], "call_into_c", "native_ext.py") and \
+                any(f.file == "pysigext.c" for f in frames[p + 1:ks[-1]]):
+            cb_good += count
+        else:
+            key = shown(frames, max(0, ks[-1] - 4), ks[-1] + 1)
+            cb_other[key] = cb_other.get(key, 0) + count
+    if not problems and burn < 20:
+        problems.append("only %d samples in burn_loop" % burn)
+    res.check("ext: the static burn_loop reported as burn_loop "
+              "(pysigext.c:LINE), LINE in its body %d-%d: %d samples"
+              % (lo, hi, burn), not problems and not wrong_place,
+              problems + wrong_place[:10] +
+              ["burn_loop lines: %r" % burn_lines])
+    res.check("ext: every burn_loop sample is under burn_in_c with no "
+              "Python frame between: %d of %d" % (under, burn),
+              not problems and under == burn,
+              problems + ["%d %s" % (c, key) for key, c in
+                          sorted(callers.items(), key=lambda kv: -kv[1])[:8]])
+    if not problems and cb_total < 20:
+        problems.append("only %d samples in py_callback" % cb_total)
+    res.check("ext: call_into_c -> pysigext.c frames -> py_callback in most "
+              "of py_callback's samples: %d of %d" % (cb_good, cb_total),
+              not problems and 2 * cb_good > cb_total,
+              problems + ["py_callback elsewhere (frames above it: "
+                          "samples): %r" % cb_other] +
+              stacks_text(prof, 4, lambda f: f.name.endswith("py_callback")))
+
+
+def check_native_sort(res, run):
+    """The list sort's frames between sort_with_key and the key lambda."""
+    prof = run.profile()
+    problems = run.problems()
+    good = lenient = total = 0
+    other, unnamed = {}, {}
+    if prof:
+        for frames, count in prof.stacks:
+            ks = [k for k, f in enumerate(frames)
+                  if py_named(f, "<lambda>", "native_sort.py")]
+            if not ks:
+                continue
+            k = ks[-1]
+            total += count
+            p = py_parent(frames, k)
+            between = frames[p + 1:k] if p is not None else []
+            key = shown(frames, p if p is not None else 0, k + 1)
+            if p is None or not between or \
+                    not py_named(frames[p], "sort_with_key",
+                                 "native_sort.py"):
+                other[key] = other.get(key, 0) + count
+            elif any("sort" in f.name for f in between):
+                good += count
+            elif all(f.name.startswith("[unknown]") for f in between):
+                # A stripped interpreter (Debian's python3.11) has no
+                # names for its static functions, list_sort_impl among them.
+                lenient += count
+                unnamed[key] = unnamed.get(key, 0) + count
+            else:
+                other[key] = other.get(key, 0) + count
+    if not problems and total < 20:
+        problems.append("only %d samples in the lambda" % total)
+    res.check("sort: sort_with_key -> native sort frames -> <lambda> in most "
+              "of the lambda's samples: %d of %d" % (good + lenient, total),
+              not problems and 2 * (good + lenient) > total,
+              problems + ["lambda elsewhere (from its caller: samples): %r"
+                          % other])
+    if lenient:
+        note(res, "sort: %d samples have only unnamed native frames between "
+             "sort_with_key and the lambda (no symbol contains 'sort': a "
+             "stripped interpreter?); accepted:" % lenient)
+        for key, c in sorted(unnamed.items(), key=lambda kv: -kv[1])[:3]:
+            note(res, "  %d %s" % (c, key))
+
+
+def check_native_numpy(res, run):
+    """numpy's or BLAS's frames right under multiply_matrices."""
+    prof = run.profile()
+    problems = run.problems()
+    good = total = 0
+    below, plumbing = {}, []
+    if prof:
+        for frames, count in prof.stacks:
+            ks = [k for k, f in enumerate(frames)
+                  if py_named(f, "multiply_matrices", "native_numpy.py")]
+            if not ks:
+                continue
+            k = ks[-1]
+            total += count
+            nxt = frames[k + 1] if k + 1 < len(frames) else None
+            key = nxt.text if nxt else "(leaf)"
+            below[key] = below.get(key, 0) + count
+            if nxt is not None and native_frame(nxt) and \
+                    NUMPY_NATIVE.search(nxt.text):
+                good += count
+            js = [j for j in range(k + 1, len(frames))
+                  if native_frame(frames[j]) and
+                  NUMPY_NATIVE.search(frames[j].text)]
+            plumbing.extend("%s (%d samples)" % (f.text, count)
+                            for f in frames[k + 1:js[0] if js else k + 1]
+                            if PLUMBING.match(f.name))
+    if not problems and total < 20:
+        problems.append("only %d samples in multiply_matrices" % total)
+    diag = problems + ["frames directly below multiply_matrices: %r"
+                       % below]
+    res.check("numpy: a numpy/BLAS native frame directly below "
+              "multiply_matrices, no interpreter plumbing between: %d of %d "
+              "samples" % (good, total),
+              not problems and 2 * good > total and not plumbing,
+              diag + ["plumbing not folded: " + p for p in plumbing[:10]])
+
+
+def check_native_views(res, runs):
+    """--python-only and --native-only of every workload's profile."""
+    p, in_py, in_native = [], {}, {}
+    n = burn = 0
+    for name, run in runs:
+        if run is None:
+            continue
+        n += 1
+        pyv, nav = view(run, ".python-only"), view(run, ".native-only")
+        p.extend("%s: %s" % (name, x) for x in run.problems())
+        p.extend("%s: --python-only: %s" % (name, x) for x in pyv.problems)
+        p.extend("%s: --native-only: %s" % (name, x) for x in nav.problems)
+        for frames, count in pyv.stacks:
+            for f in frames:
+                if native_frame(f):
+                    key = "%s: %s" % (name, f.text)
+                    in_py[key] = in_py.get(key, 0) + count
+        for frames, count in nav.stacks:
+            for f in frames:
+                if py_frame(f):
+                    key = "%s: %s" % (name, f.text)
+                    in_native[key] = in_native.get(key, 0) + count
+                if name == "ext" and f.name == "burn_loop":
+                    burn += count
+        if not p and (not pyv.total() or pyv.total() != nav.total()):
+            p.append("%s: %d samples --python-only, %d --native-only"
+                     % (name, pyv.total(), nav.total()))
+    if not p and not n:
+        p.append("no workload ran")
+
+    def frames_diag(found):
+        return ["%d samples with %s" % (c, key) for key, c in
+                sorted(found.items(), key=lambda kv: -kv[1])[:10]]
+    res.check("--python-only has no native frame (%d profiles)" % n,
+              not p and not in_py, p + frames_diag(in_py))
+    res.check("--native-only has no Python frame (%d profiles)" % n,
+              not p and not in_native, p + frames_diag(in_native))
+    if dict(runs).get("ext") is None:
+        res.skip("--native-only shows burn_loop: the extension was not built")
+    else:
+        res.check("--native-only shows burn_loop: %d samples" % burn,
+                  not p and burn > 0, p)
+
+
+def check_native_merge(res, name, run):
+    """merge_mismatch below 1% of the native samples, numbers shown."""
+    p = run.problems()
+    prof = run.profile()
+    native, mismatch = merge_counts(prof) if prof else (None, None)
+    if not p and (native is None or mismatch is None):
+        p.append("no native_samples or merge_mismatch in the info")
+    info = ["info %s: %s" % kv for kv in sorted(prof.info.items())
+            if kv[0].startswith(("native", "merge", "symbol_problem"))] \
+        if prof else []
+    res.check("%s: merge_mismatch %s of %s native samples is below 1%%"
+              % (name, mismatch, native),
+              not p and native > 0 and 100 * mismatch < native, p + info)
+    if native:
+        note(res, "%s: native_samples %d, merge_mismatch %d (%.2f%%), "
+             "merge_partial %s" % (name, native, mismatch or 0,
+                                   100.0 * (mismatch or 0) / native,
+                                   prof.info.get("merge_partial", "?")
+                                   .split(" ")[0]))
+
+
+def check_native_off(res, run):
+    """PYSIG_NATIVE=0: Python stacks alone."""
+    p = run.problems()
+    prof = run.profile()
+    bad = []
+    if prof:
+        if prof.info.get("native") != "0":
+            p.append("info native: %r, expected 0" % prof.info.get("native"))
+        if not prof.total():
+            p.append("no samples")
+        for frames, count in prof.stacks:
+            bad.extend("%d samples with %s" % (count, f.text)
+                       for f in frames if native_frame(f))
+    res.check("PYSIG_NATIVE=0: info says native: 0, no native frames",
+              not p and not bad, p + bad[:10])
+
+
+def check_native(res, minor, top, source):
+    """Fifteen checks on the runs of native.sh in top (ctypes, ext, sort,
+    numpy, nonative; a workload that could not run has NAME.skip)."""
+    workloads = [
+        ("ctypes", 2, check_native_ctypes),
+        ("ext", 3, lambda res, run: check_native_ext(res, run, source)),
+        ("sort", 1, check_native_sort),
+        ("numpy", 1, check_native_numpy),
+    ]
+    runs = []
+    for name, count, check in workloads:
+        run, why = native_run(top, name)
+        runs.append((name, run))
+        if run is None:
+            for _ in range(count):
+                res.skip("%s: %s" % (name, why))
+        else:
+            check(res, run)
+    check_native_views(res, runs)
+    for name, run in runs:
+        if run is None:
+            res.skip("%s: no merge statistics, the workload did not run"
+                     % name)
+        else:
+            check_native_merge(res, name, run)
+    check_native_off(res, Run(os.path.join(top, "nonative")))
+
+
 TESTS = {
     "split": check_split,
     "names": check_names,
@@ -686,6 +1059,7 @@ TESTS = {
     "config": check_config,
     "unsupported": check_unsupported,
     "not_python": check_not_python,
+    "native": check_native,
 }
 
 
