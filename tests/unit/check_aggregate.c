@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,247 @@ collapsed(const struct aggregate *agg)
 	aggregate_lines_free(lines, n);
 	return s;
 }
+
+/*
+ * Native stand-ins for the interpreter and an extension: functions of this
+ * program, symbolized from its own file.  Their bodies differ so that the
+ * compiler cannot fold them into one.
+ */
+static volatile int	native_sink[8];
+
+static void __attribute__((noinline, used))
+_PyEval_EvalFrameDefault(void)
+{
+	native_sink[0]++;
+}
+
+static void __attribute__((noinline, used))
+stripped_eval(void)
+{
+	native_sink[1] += 2;
+}
+
+static void __attribute__((noinline, used))
+PyObject_Call(void)
+{
+	native_sink[2] += 3;
+}
+
+static void __attribute__((noinline, used))
+ext_func(void)
+{
+	native_sink[3] += 4;
+}
+
+static void __attribute__((noinline, used))
+ext_burn(void)
+{
+	native_sink[4] += 5;
+}
+
+static void __attribute__((noinline, used))
+fake_main(void)
+{
+	native_sink[5] += 6;
+}
+
+/* Where this program's code is: dl_iterate_phdr() callback. */
+static int
+native_find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t	*range = arg, lo = UINT64_MAX, hi = 0, a;
+	int		 i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (range[3] < lo || range[3] >= hi)
+		return 0;
+	range[0] = lo;
+	range[1] = hi;
+	range[2] = info->dlpi_addr;
+	return 1;
+}
+
+/* The frame names of a collapsed line, without their "(where)". */
+static void
+native_names(const char *line, char *out, size_t size)
+{
+	const char	*p = line, *end, *paren;
+	size_t		 n = 0, k;
+
+	out[0] = '\0';
+	while (*p != '\0' && *p != ' ') {
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		paren = strstr(p, " (");
+		k = (size_t)((paren != NULL && paren < end ? paren : end) - p);
+		if (paren == NULL || paren > end) {
+			/* The last frame: the count follows a space. */
+			const char *sp = strrchr(p, ' ');
+
+			if (sp != NULL && sp < end)
+				k = (size_t)(sp - p);
+		}
+		ck_assert_uint_lt(n + k + 2, size);
+		if (n != 0)
+			out[n++] = ';';
+		memcpy(out + n, p, k);
+		n += k;
+		out[n] = '\0';
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+}
+
+/* The single stack of an aggregate, as frame names. */
+static void
+native_only_line(struct aggregate *agg, char *names, size_t size)
+{
+	struct aggregate_line	*lines;
+	size_t			 n;
+
+	ck_assert_int_eq(aggregate_collapsed(agg, &lines, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	native_names(lines[0].text, names, size);
+	aggregate_lines_free(lines, n);
+}
+
+/*
+ * A stack of <module> -> caller -> (C) ext_func -> callback -> (C)
+ * ext_burn, recorded as the handler does (native addresses leaf first, the
+ * first the interrupted instruction), merged, folded or not, and viewed
+ * Python-only and native-only; and a sample whose stacks do not match.
+ */
+START_TEST(test_native_views)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct writer_frame	 f[3];
+	uint64_t		 range[4] = { 0, 0, 0, 0 }, nat[8];
+	char			 path[4096], hex[32], names[1024];
+	char			 where[4096];
+	ssize_t			 len;
+	enum aggregate_view	 views[] = { AGGREGATE_VIEW_MIXED,
+				     AGGREGATE_VIEW_MIXED, AGGREGATE_VIEW_PYTHON,
+				     AGGREGATE_VIEW_NATIVE };
+	static const char	*want[] = {
+		"fake_main;<module>;caller;ext_func;callback;ext_burn",
+		"fake_main;<module>;caller;PyObject_Call;ext_func;callback;"
+		    "PyObject_Call;ext_burn",
+		"<module>;caller;callback",
+		"fake_main;_PyEval_EvalFrameDefault;stripped_eval;"
+		    "PyObject_Call;ext_func;_PyEval_EvalFrameDefault;"
+		    "PyObject_Call;ext_burn",
+	};
+	size_t			 v;
+
+	range[3] = (uint64_t)(uintptr_t)ext_burn;
+	ck_assert_int_eq(dl_iterate_phdr(native_find_self, range), 1);
+	len = readlink("/proc/self/exe", path, sizeof path - 1);
+	ck_assert_int_gt(len, 0);
+	path[len] = '\0';
+
+	memset(&t, 0, sizeof t);
+	{
+		char	tmp[] = "/tmp/check_aggregate.XXXXXX";
+
+		t.fd = mkstemp(tmp);
+		ck_assert_int_ge(t.fd, 0);
+		unlink(tmp);
+	}
+	t.w = writer_create(t.fd, START_NS);
+	t.now = START_NS;
+	writer_file_header(t.w);
+	writer_kv_begin(t.w, REC_HEADER);
+	/* stripped_eval is an eval frame by its recorded range alone. */
+	snprintf(hex, sizeof hex, "%llx",
+	    (unsigned long long)(uintptr_t)stripped_eval);
+	writer_kv(t.w, "eval_start", hex);
+	snprintf(hex, sizeof hex, "%llx",
+	    (unsigned long long)(uintptr_t)stripped_eval + 2);
+	writer_kv(t.w, "eval_end", hex);
+	writer_kv_end(t.w);
+	writer_mapping(t.w, range[0], range[1], range[2], MAPPING_INTERPRETER,
+	    NULL, 0, path);
+	tprof_code(&t, 1, "<module>", "m.py", 1);
+	tprof_code(&t, 2, "caller", "m.py", 10);
+	tprof_code(&t, 3, "callback", "m.py", 20);
+	f[0].ref = 3 << 1 | 1;
+	f[1].ref = 2 << 1 | 1;
+	f[2].ref = 1 << 1 | 1;
+	f[0].addr = f[1].addr = f[2].addr = 0;
+	/* Return addresses point just past a call: inside the caller. */
+	nat[0] = (uint64_t)(uintptr_t)ext_burn;
+	nat[1] = (uint64_t)(uintptr_t)PyObject_Call + 1;
+	nat[2] = (uint64_t)(uintptr_t)_PyEval_EvalFrameDefault + 1;
+	nat[3] = (uint64_t)(uintptr_t)ext_func + 1;
+	nat[4] = (uint64_t)(uintptr_t)PyObject_Call + 1;
+	nat[5] = (uint64_t)(uintptr_t)stripped_eval + 1;
+	nat[6] = (uint64_t)(uintptr_t)_PyEval_EvalFrameDefault + 1;
+	nat[7] = (uint64_t)(uintptr_t)fake_main + 1;
+	t.now += 4000000;
+	writer_sample_native(t.w, t.now, 1, STACK_NATIVE, f, 3, nat, 8);
+	p = tprof_read(&t);
+
+	for (v = 0; v < sizeof views / sizeof views[0]; v++) {
+		agg = aggregate_create();
+		ck_assert_ptr_nonnull(agg);
+		agg->view = views[v];
+		agg->no_fold = v == 1;
+		ck_assert_int_eq(aggregate_add(agg, p), 0);
+		ck_assert_int_eq(aggregate_finish(agg), 0);
+		native_only_line(agg, names, sizeof names);
+		ck_assert_str_eq(names, want[v]);
+		if (views[v] == AGGREGATE_VIEW_MIXED) {
+			ck_assert_uint_eq(agg->native_samples, 1);
+			ck_assert_uint_eq(agg->merge_mismatch, 0);
+			ck_assert(func(agg, "ext_burn", NULL)->native);
+			ck_assert(!func(agg, "callback", NULL)->native);
+			ck_assert_uint_eq(func(agg, "ext_burn", NULL)->self, 1);
+			/* "check_aggregate.c:LINE" with DWARF, else the
+			 * program's name. */
+			aggregate_where(func(agg, "ext_func", NULL), 1, where,
+			    sizeof where);
+			ck_assert_msg(strncmp(where, "check_aggregate", 15) ==
+			    0, "ext_func is at %s", where);
+		}
+		aggregate_free(agg);
+	}
+	reader_free(p);
+
+	/* Only <module> on the Python side: three eval frames, a mismatch. */
+	memset(&t, 0, sizeof t);
+	tprof_open(&t);
+	writer_mapping(t.w, range[0], range[1], range[2], MAPPING_INTERPRETER,
+	    NULL, 0, path);
+	tprof_code(&t, 1, "<module>", "m.py", 1);
+	nat[5] = (uint64_t)(uintptr_t)_PyEval_EvalFrameDefault + 1;
+	t.now += 4000000;
+	writer_sample_native(t.w, t.now, 1, STACK_NATIVE, f + 2, 1, nat, 8);
+	p = tprof_read(&t);
+	agg = aggregate_create();
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	native_only_line(agg, names, sizeof names);
+	ck_assert_str_eq(names, "<module>");
+	ck_assert_uint_eq(agg->native_samples, 1);
+	ck_assert_uint_eq(agg->merge_mismatch, 1);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
 
 START_TEST(test_recursion)
 {
@@ -518,6 +760,7 @@ main(void)
 	tcase_add_test(tc, test_collapsed_order);
 	tcase_add_test(tc, test_empty_profile);
 	tcase_add_test(tc, test_million_samples);
+	tcase_add_test(tc, test_native_views);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
