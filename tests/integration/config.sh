@@ -20,6 +20,11 @@ depth_zero PYSIG_MAX_DEPTH=0
 depth_word PYSIG_MAX_DEPTH=12abc
 depth_over PYSIG_MAX_DEPTH=4097
 quiet_word PYSIG_QUIET=yes
+native_word PYSIG_NATIVE=yes
+native_two PYSIG_NATIVE=2
+ndepth_zero PYSIG_NATIVE_DEPTH=0
+ndepth_over PYSIG_NATIVE_DEPTH=1025
+unwind_word PYSIG_UNWIND=fast
 END
 ncases=$(wc -l <"$tmp/cases")
 

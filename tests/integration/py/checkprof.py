@@ -15,7 +15,9 @@ import os
 import re
 import sys
 
-DEFAULTS = {"PYSIG_RATE": 100, "PYSIG_MAX_DEPTH": 1024, "PYSIG_QUIET": 0}
+DEFAULTS = {"PYSIG_RATE": 100, "PYSIG_MAX_DEPTH": 1024, "PYSIG_QUIET": 0,
+            "PYSIG_NATIVE": 1, "PYSIG_NATIVE_DEPTH": 512,
+            "PYSIG_UNWIND": "trace"}
 PSEUDO = ("[truncated]", "[thread without Python]", "[no Python frames]",
           "[invalid frame]")
 
@@ -543,16 +545,18 @@ def check_config(res, minor, top):
         naming = [line for line in lines if var in line]
         if len(naming) != 1:
             p.append("%d pysig: lines name %s" % (len(naming), var))
-        elif not re.search(r"\b%d\b" % default, naming[0]):
-            p.append("the line does not say the default, %d" % default)
+        elif not re.search(r"\b%s\b" % re.escape(str(default)), naming[0]):
+            p.append("the line does not say the default, %s" % default)
         prof = run.profile()
-        key = {"PYSIG_RATE": "rate", "PYSIG_MAX_DEPTH": "max_depth"}.get(var)
-        if prof and key and prof.info_int(key) != default:
-            p.append("info says %s: %s, expected the default %d"
+        key = {"PYSIG_RATE": "rate", "PYSIG_MAX_DEPTH": "max_depth",
+               "PYSIG_NATIVE": "native", "PYSIG_NATIVE_DEPTH": "native_depth",
+               "PYSIG_UNWIND": "unwind"}.get(var)
+        if prof and key and prof.info.get(key) != str(default):
+            p.append("info says %s: %s, expected the default %s"
                      % (key, prof.info.get(key), default))
         if prof and not prof.total():
             p.append("no samples")
-        res.check("%s=%s: one pysig: line naming %s and its default %d; "
+        res.check("%s=%s: one pysig: line naming %s and its default %s; "
                   "still profiled" % (var, value, var, default), not p,
                   p + ["stderr: " + line for line in run.stderr_lines()])
 
