@@ -62,6 +62,7 @@ struct aggregate_index {
 	size_t		 node_hash_size;
 
 	uint64_t	 serial;	/* stacks credited so far */
+	size_t		 sample_list_size;
 };
 
 /* One step of a stack's path. */
@@ -204,6 +205,7 @@ aggregate_free(struct aggregate *agg)
 		free(agg->problems[i]);
 	free(agg->problems);
 	free(agg->nodes);
+	free(agg->sample_list);
 	if ((ix = agg->index) != NULL) {
 		free(ix->func_slots);
 		free(ix->func_hash);
@@ -810,8 +812,11 @@ aggregate_native_path(struct aggregate *agg, struct aggregate_native *nx,
 	return n;
 }
 
-/* Credit count samples to a path: tree nodes and functions. */
-static int
+/*
+ * Credit count samples to a path: tree nodes and functions.  Return the
+ * leaf node, or AGGREGATE_NONE if out of memory.
+ */
+static uint32_t
 aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
     size_t n, uint64_t count)
 {
@@ -824,7 +829,7 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 	for (i = 0; i < n; i++) {
 		node = aggregate_child(agg, node, path[i].func, path[i].line);
 		if (node == AGGREGATE_NONE)
-			return -ENOMEM;
+			return AGGREGATE_NONE;
 		agg->nodes[node].total += count;
 		f = path[i].func;
 		if (ix->func_stamp[f] != ix->serial) {
@@ -834,6 +839,30 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 	}
 	agg->nodes[node].self += count;
 	agg->funcs[path[n - 1].func].self += count;
+	return node;
+}
+
+/* Append a profile's samples to the sample list, given each stack's leaf. */
+static int
+aggregate_keep_samples(struct aggregate *agg,
+    const struct reader_profile *prof, const uint32_t *leaf)
+{
+	struct aggregate_sample	*as;
+	size_t			 i, n = agg->nsample_list;
+
+	if (array_grow(&agg->sample_list, &agg->index->sample_list_size,
+	    n + prof->nsamples, sizeof *agg->sample_list) != 0)
+		return -ENOMEM;
+	for (i = 0; i < prof->nsamples; i++) {
+		if (prof->sample_stack[i] >= prof->nstacks)
+			continue;
+		as = &agg->sample_list[n++];
+		as->file = (uint32_t)agg->files;
+		as->tid = prof->sample_tid[i];
+		as->node = leaf[prof->sample_stack[i]];
+		as->time_us = prof->sample_time[i];
+	}
+	agg->nsample_list = n;
 	return 0;
 }
 
@@ -842,7 +871,7 @@ int
 aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 {
 	uint64_t		*counts = NULL;
-	uint32_t		*code_func = NULL;
+	uint32_t		*code_func = NULL, *leaf = NULL;
 	struct aggregate_step	*path = NULL;
 	struct aggregate_lines	 lc;
 	struct aggregate_native	 nx;
@@ -850,6 +879,7 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 	const struct reader_stack *s;
 	const char		*v;
 	size_t			 i, n, deepest = 0, len;
+	uint32_t		 node;
 	int			 error = -ENOMEM, native = 0;
 
 	memset(&nx, 0, sizeof nx);
@@ -863,6 +893,9 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 			counts[prof->sample_stack[i]]++;
 	}
 	if ((code_func = malloc((prof->ncodes + 1) * sizeof *code_func)) == NULL)
+		goto out;
+	if (agg->keep_samples &&
+	    (leaf = malloc((prof->nstacks + 1) * sizeof *leaf)) == NULL)
 		goto out;
 	for (i = 0; i < prof->ncodes; i++) {
 		c = &prof->codes[i];
@@ -902,9 +935,16 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 			n = path[0].func == AGGREGATE_NONE ? 0 : 1;
 		} else
 			n = aggregate_path(agg, prof, code_func, &lc, s, path);
-		if (n == 0 || aggregate_credit(agg, path, n, counts[i]) != 0)
+		if (n == 0)
 			goto out;
+		node = aggregate_credit(agg, path, n, counts[i]);
+		if (node == AGGREGATE_NONE)
+			goto out;
+		if (leaf != NULL)
+			leaf[i] = node;
 	}
+	if (leaf != NULL && aggregate_keep_samples(agg, prof, leaf) != 0)
+		goto out;
 	agg->files++;
 	agg->samples += prof->nsamples;
 	if ((v = reader_kv_get(&prof->stats, "duration_ns")) != NULL) {
@@ -918,6 +958,7 @@ out:
 	aggregate_lines_done(&lc);
 	free(counts);
 	free(code_func);
+	free(leaf);
 	free(path);
 	return error;
 }

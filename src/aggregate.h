@@ -70,6 +70,18 @@ struct aggregate_node {
 	uint64_t	total;
 };
 
+/*
+ * One sample, in file order within each profile, profiles in the order
+ * added: what the time-line formats (chrome, speedscope) and time windows
+ * need.  Kept only with the keep_samples option.
+ */
+struct aggregate_sample {
+	uint32_t	file;		/* profile, in the order added */
+	uint32_t	tid;		/* Linux thread id */
+	uint32_t	node;		/* leaf node of its stack */
+	int64_t		time_us;	/* since that profile's start_mono_ns */
+};
+
 /* A line of the collapsed (folded) stack output. */
 struct aggregate_line {
 	char		*text;		/* root;...;leaf */
@@ -83,6 +95,7 @@ struct aggregate {
 	enum aggregate_view	 view;
 	int			 no_fold;	/* keep the call plumbing */
 	const char		*debug_dirs;	/* NULL: elfutils' default */
+	int			 keep_samples;	/* fill sample_list */
 
 	size_t			 files;
 	uint64_t		 samples;
@@ -102,6 +115,10 @@ struct aggregate {
 	/* Symbolization problems (missing or changed files), one per line. */
 	char			**problems;
 	size_t			 nproblems;
+
+	/* With keep_samples: every sample added, in order. */
+	struct aggregate_sample	*sample_list;
+	size_t			 nsample_list;
 
 	struct aggregate_index	*index;
 };

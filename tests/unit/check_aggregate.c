@@ -563,6 +563,62 @@ START_TEST(test_merge_files)
 }
 END_TEST
 
+START_TEST(test_sample_list)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*agg;
+	const struct aggregate_sample *as;
+	const struct aggregate_node *leaf;
+	size_t			 i;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "app.py", 1);
+	tprof_code(&t, 2, "work", "app.py", 10);
+	tprof_sample(&t, 0, "1:0 2:0", 2);
+	tprof_sample(&t, 0, "1:0", 1);
+	tprof_sample(&t, 0, "1:0 2:6", 1);
+	p[0] = tprof_read(&t);
+	tprof_open(&t);
+	tprof_code(&t, 5, "work", "app.py", 10);
+	tprof_code(&t, 6, "main", "app.py", 1);
+	tprof_sample(&t, 0, "6:0 5:0", 1);
+	p[1] = tprof_read(&t);
+
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->keep_samples = 1;
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(aggregate_add(agg, p[i]), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+
+	/* Every sample, in order, with its file, time and leaf node. */
+	ck_assert_uint_eq(agg->nsample_list, 5);
+	for (i = 0; i < agg->nsample_list; i++) {
+		as = &agg->sample_list[i];
+		ck_assert_uint_eq(as->file, i < 4 ? 0 : 1);
+		ck_assert_uint_eq(as->tid, 1);
+		ck_assert_int_eq(as->time_us, i < 4 ? 4000 * (int64_t)(i + 1) :
+		    4000);
+		leaf = &agg->nodes[as->node];
+		ck_assert_str_eq(agg->funcs[leaf->func].name,
+		    i == 2 ? "main" : "work");
+		ck_assert_int_eq(leaf->line, i == 3 ? 13 : i == 2 ? 2 : 11);
+	}
+	/* The same leaf for the same function and line in both files. */
+	ck_assert_uint_eq(agg->sample_list[0].node, agg->sample_list[4].node);
+	aggregate_free(agg);
+
+	/* Not kept unless asked for. */
+	agg = aggregate(p, 2);
+	ck_assert_uint_eq(agg->nsample_list, 0);
+	ck_assert_ptr_null(agg->sample_list);
+	aggregate_free(agg);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
 START_TEST(test_by_self)
 {
 	struct tprof		 t;
@@ -756,6 +812,7 @@ main(void)
 	tcase_add_test(tc, test_pseudo_frames);
 	tcase_add_test(tc, test_merge_files);
 	tcase_add_test(tc, test_by_self);
+	tcase_add_test(tc, test_sample_list);
 	tcase_add_test(tc, test_odd_names);
 	tcase_add_test(tc, test_collapsed_order);
 	tcase_add_test(tc, test_empty_profile);
