@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -63,6 +64,12 @@ static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
 #define SAMPLER_NATIVE_SKIP	32
 static __thread uint64_t	sampler_native[SAMPLER_MAX_NATIVE +
 				    SAMPLER_NATIVE_SKIP];
+
+/*
+ * Set while this thread unwinds inside the handler: sigprocmask() is then
+ * a no-op (below).
+ */
+static __thread volatile sig_atomic_t	sampler_unwinding;
 
 /* What one walk has reserved, kept in memory so a fault can finish it. */
 struct sampler_walk {
@@ -419,6 +426,39 @@ sampler_unwind_step(unsigned int cap, ucontext_t *uc, unsigned int *flags)
 }
 #endif
 
+/*
+ * The process's sigprocmask(), interposed for the sake of libunwind, which
+ * wraps every lock it takes and every dl_iterate_phdr() call in a pair of
+ * sigprocmask() calls blocking all signals, so that a signal handler using
+ * libunwind cannot deadlock on a lock its own thread holds.  Debian's
+ * libunwind 1.6 is built without the per-thread cache, so even a cached
+ * step takes its global cache lock: about ten calls per sample, each a
+ * system call of about 0.5 us here, were most of the handler's cost.
+ * Inside the handler they are not needed: SIGPROF is blocked there, and no
+ * other signal handler of a Python process unwinds with libunwind.  So
+ * while this thread unwinds in the handler the call does nothing (the old
+ * mask it reports is "all blocked", which is only handed back to us); at
+ * any other time it is pthread_sigmask(), which is what glibc's
+ * sigprocmask() is.  libunwind still takes its locks: other threads stay
+ * excluded.
+ */
+__attribute__((visibility("default"))) int
+sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int	error;
+
+	if (sampler_unwinding) {
+		if (old != NULL)
+			sigfillset(old);
+		return 0;
+	}
+	if ((error = pthread_sigmask(how, set, old)) != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
 /* Unwind the interrupted native stack into sampler_native; the count. */
 static __attribute__((noinline)) unsigned int
 sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
@@ -429,10 +469,14 @@ sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
 		return 0;
 	*flags |= STACK_NATIVE;
 #if defined(__x86_64__)
+	sampler_unwinding = 1;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (s->unwind == SAMPLER_UNWIND_STEP)
 		n = sampler_unwind_step(s->native_depth, uc, flags);
 	else
 		n = sampler_unwind_trace(s->native_depth, uc, flags);
+	atomic_signal_fence(memory_order_seq_cst);
+	sampler_unwinding = 0;
 #else
 	*flags |= STACK_NATIVE_FAILED;
 #endif
@@ -505,6 +549,7 @@ sampler_take(struct sampler *s, uint64_t now, void *uc)
 		guard_arm(NULL);
 	} else {
 		/* A fault: w is in memory (its address escaped), keep it. */
+		sampler_unwinding = 0;
 		w.flags |= STACK_FAULT;
 		atomic_fetch_add_explicit(&s->stats.faults, 1,
 		    memory_order_relaxed);

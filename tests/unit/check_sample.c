@@ -7,7 +7,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -469,6 +471,96 @@ START_TEST(test_histogram_buckets)
 }
 END_TEST
 
+/* Whether sig is blocked in the calling thread, asked of the kernel. */
+static int
+blocked(int sig)
+{
+	sigset_t	cur;
+
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
+	return sigismember(&cur, sig);
+}
+
+START_TEST(test_sigprocmask_outside_handler)
+{
+	sigset_t	set, old;
+
+	/* The interposed sigprocmask() is the real one outside the handler. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ck_assert_int_eq(blocked(SIGUSR1), 0);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_eq(sigismember(&old, SIGUSR1), 0);
+	ck_assert_int_eq(blocked(SIGUSR1), 1);
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, NULL, &old), 0);
+	ck_assert_int_eq(sigismember(&old, SIGUSR1), 1);
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+	ck_assert_int_eq(blocked(SIGUSR1), 0);
+	errno = 0;
+	ck_assert_int_eq(sigprocmask(12345, &set, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/*
+ * A real SIGPROF through the handler with native stacks on, both ways of
+ * unwinding: the native stack is recorded, and afterwards the thread's
+ * signal mask is what it was and sigprocmask() works again.
+ */
+START_TEST(test_native_signal_keeps_mask)
+{
+	struct sigaction	 sa, prev;
+	const struct sample_stack *st = NULL;
+	const void		*p;
+	unsigned int		 type;
+	size_t			 len;
+	sigset_t		 set;
+	int			 nstacks = 0;
+
+	setup_version(12);
+	set_top(make_frame(make_code("a", "a", "x.py", 1), 2, NULL));
+	s.native_depth = 64;
+	s.unwind = _i == 0 ? SAMPLER_UNWIND_TRACE : SAMPLER_UNWIND_STEP;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sampler_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGPROF, &sa, &prev), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
+
+	sampler_set(&s);
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	sampler_set(NULL);
+
+	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
+		if (type != SAMPLE_REC_CODE) {
+			st = p;
+			nstacks++;
+			ck_assert_uint_eq(st->flags & STACK_NATIVE, STACK_NATIVE);
+			ck_assert_uint_eq(st->flags & STACK_NATIVE_FAILED, 0);
+			/* This test function and main, at least. */
+			ck_assert_uint_ge(st->nnative, 2);
+			ck_assert_uint_eq(st->nframes, 1);
+		}
+		ring_release(&s.ring);
+	}
+	ck_assert_int_eq(nstacks, 1);
+	ck_assert_int_eq(blocked(SIGUSR1), 1);
+	ck_assert_int_eq(blocked(SIGPROF), 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, NULL), 0);
+	ck_assert_int_eq(blocked(SIGUSR2), 1);
+	sigaddset(&set, SIGUSR1);
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+	ck_assert_int_eq(blocked(SIGUSR1), 0);
+	ck_assert_int_eq(blocked(SIGUSR2), 0);
+	ck_assert_int_eq(sigaction(SIGPROF, &prev, NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -479,6 +571,8 @@ main(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown_version);
 	tcase_add_test(tc, test_histogram_buckets);
+	tcase_add_test(tc, test_sigprocmask_outside_handler);
+	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
 	tcase_add_loop_test(tc, test_truncated_keeps_innermost, 0, NMINORS);
