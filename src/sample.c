@@ -432,7 +432,7 @@ sampler_unwind_step(unsigned int cap, ucontext_t *uc, unsigned int *flags)
  * sigprocmask() calls blocking all signals, so that a signal handler using
  * libunwind cannot deadlock on a lock its own thread holds.  Debian's
  * libunwind 1.6 is built without the per-thread cache, so even a cached
- * step takes its global cache lock: about ten calls per sample, each a
+ * step takes its global cache lock: about fifteen calls per sample, each a
  * system call of about 0.5 us here, were most of the handler's cost.
  * Inside the handler they are not needed: SIGPROF is blocked there, and no
  * other signal handler of a Python process unwinds with libunwind.  So
