@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""The checker of filters.sh (not a workload, never profiled).
+
+Usage: checkfilters.py PYSIG_REPORT DIR_A DIR_B PHASES_PY
+
+DIR_A and DIR_B are pysig_run directories of phases.py: in A, phase_a runs
+longer than phase_b; in B the other way round.  The checker runs
+pysig-report with the report options under test (--since, --until,
+--focus, --exclude, --min-percent, --diff, --lines) and checks what they
+print against the unfiltered reports and the workload's source.  Prints
+CHECKS result lines, as checkprof.py does.
+"""
+
+import math
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkprof import Frame, Results, read  # noqa: E402
+
+CHECKS = 12
+TOP_ROW = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+(\d+)\s+(.*?)\s\s+(\S.*)$")
+DIFF_ROW = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+([+-][\d.]+)\s+"
+                      r"([\d.]+)%\s+([\d.]+)%\s+([+-][\d.]+)\s+(.*?)\s\s+"
+                      r"(\S.*)$")
+
+
+class Failed(Exception):
+    """pysig-report did not work: the checks that need it fail."""
+
+
+def report(prof, *options):
+    """The output of pysig-report OPTIONS PROF (a list of profiles)."""
+    argv = [REPORT] + list(options) + (prof if isinstance(prof, list)
+                                       else [prof])
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    if p.returncode != 0:
+        raise Failed("%s exited %d: %s" % (" ".join(argv[1:]), p.returncode,
+                                           p.stderr.decode()[-300:]))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def stacks(prof, *options):
+    """(frames, count) of --format=collapsed --python-only OPTIONS."""
+    out = []
+    for line in report(prof, "--format=collapsed", "--python-only",
+                       *options).splitlines():
+        stack, _, count = line.rpartition(" ")
+        out.append(([Frame(f) for f in stack.split(";")], int(count)))
+    return out
+
+
+def total(st):
+    return sum(c for _, c in st)
+
+
+def through(st, name):
+    """Samples whose stack has a frame of function name."""
+    return sum(c for frames, c in st if any(f.name == name for f in frames))
+
+
+def info(prof, *options):
+    out = {}
+    for line in report(prof, "--format=info", *options).splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            out.setdefault(key.strip(), value.strip())
+    return out
+
+
+def top_rows(text, pattern):
+    return [m.groups() for m in map(pattern.match, text.splitlines()) if m]
+
+
+def check_window(res, prof, boundary_us):
+    """--until and --since at the boundary select each phase."""
+    until = "%.6f" % (math.floor(boundary_us) / 1e6)
+    since = "%.6f" % (math.ceil(boundary_us) / 1e6)
+    everything = stacks(prof)
+    before = stacks(prof, "--until=" + until)
+    after = stacks(prof, "--since=" + since)
+    a, b = through(before, "phase_a"), through(before, "phase_b")
+    res.check("--until=%s (the boundary): phase_a has %d of %d samples, "
+              "phase_b none" % (until, a, total(before)),
+              b == 0 and total(before) > 0 and a >= 0.85 * total(before))
+    a, b = through(after, "phase_a"), through(after, "phase_b")
+    res.check("--since=%s: phase_b has %d of %d samples, phase_a none"
+              % (since, b, total(after)),
+              a == 0 and total(after) > 0 and b >= 0.85 * total(after))
+    # The same window in ms; info says what the window kept.
+    ms = "%dms" % math.ceil(boundary_us / 1000)
+    inf = info(prof, "--since=" + ms)
+    inms = stacks(prof, "--since=" + ms)
+    want = "%d of %d" % (total(inms), total(everything))
+    res.check("info --since=%s reports the window (%s) and %s samples in it"
+              % (ms, inf.get("window"), inf.get("samples_in_window")),
+              inf.get("window", "").startswith("from %.3f s" %
+                                               (math.ceil(boundary_us / 1000)
+                                                / 1000))
+              and inf.get("samples_in_window") == want
+              and abs(total(inms) - total(after)) <= 0.05 * total(after),
+              ["want samples_in_window: " + want, "info: %r" % inf])
+
+
+def check_focus(res, prof, hot_line):
+    everything = stacks(prof)
+    a = through(everything, "phase_a")
+    focus = stacks(prof, "--focus=^phase_a$")
+    whole = all(frames[0].name == "<module>" for frames, _ in focus)
+    res.check("--focus=^phase_a$: %d samples (%d through phase_a), every "
+              "stack through phase_a, whole from <module>" % (total(focus), a),
+              total(focus) == a > 0 and through(focus, "phase_a") == a
+              and whole)
+    ex = stacks(prof, "--exclude=^phase_a$")
+    both = stacks(prof, "--exclude=phase_a", "--exclude=phase_b")
+    mixed = stacks(prof, "--focus=^phase_", "--exclude=_b$")
+    b = through(everything, "phase_b")
+    res.check("--exclude=^phase_a$ leaves %d of %d samples, none through "
+              "phase_a; two --exclude leave %d; --focus with --exclude %d"
+              % (total(ex), total(everything), total(both), total(mixed)),
+              total(ex) == total(everything) - a and
+              through(ex, "phase_a") == 0 and
+              total(both) == total(everything) - a - b and
+              total(mixed) == a)
+    # On "file:line": the samples at the hot line of phase_a.
+    at_line = sum(c for frames, c in everything
+                  if any(f.name == "phase_a" and f.line == hot_line
+                         for f in frames))
+    by_place = stacks(prof, r"--focus=phases\.py:%d$" % hot_line)
+    res.check("--focus=phases\\.py:%d$ keeps the %d samples at that line "
+              "(got %d)" % (hot_line, at_line, total(by_place)),
+              total(by_place) == at_line > 0)
+    # The mixed native+Python view: the same samples pass through phase_a.
+    text = report(prof, "--format=collapsed", "--focus=^phase_a$")
+    n = sum(int(line.rpartition(" ")[2]) for line in text.splitlines())
+    res.check("--focus=^phase_a$ in the mixed view keeps %d samples, as "
+              "many as in the Python view (%d)" % (n, a), n == a)
+
+
+def check_min_percent(res, prof):
+    everything = stacks(prof)
+    kept = stacks(prof, "--min-percent=5")
+    all_total = total(everything)
+    small = [c for _, c in kept if c * 100.0 < 5 * all_total]
+    rows = top_rows(report(prof, "--python-only", "-n", "0",
+                           "--min-percent=5"), TOP_ROW)
+    all_rows = top_rows(report(prof, "--python-only", "-n", "0"), TOP_ROW)
+    res.check("--min-percent=5: %d of %d stacks and %d of %d top rows "
+              "left, none below 5%%" % (len(kept), len(everything),
+                                        len(rows), len(all_rows)),
+              not small and 0 < len(kept) < len(everything) and
+              0 < len(rows) < len(all_rows) and
+              all(float(r[0]) >= 5 for r in rows),
+              ["too small: %r" % small, "rows: %r" % rows])
+
+
+def check_diff(res, prof_a, prof_b):
+    text = report(prof_b, "--python-only", "--diff=" + prof_a)
+    rows = top_rows(text, DIFF_ROW)
+    change = {r[6]: float(r[2]) for r in rows}
+    first = sorted(r[6] for r in rows[:2])
+    res.check("--diff: phase_a shrinks (%+.1f), phase_b grows (%+.1f), the "
+              "two largest changes" % (change.get("phase_a", 0),
+                                       change.get("phase_b", 0)),
+              change.get("phase_a", 0) < -20 and
+              change.get("phase_b", 0) > 20 and
+              first == ["phase_a", "phase_b"],
+              text.splitlines()[:8])
+    text = report(prof_b, "--python-only", "--format=collapsed",
+                  "--diff=" + prof_a)
+    base = new = 0
+    grew = {"phase_a": [0, 0], "phase_b": [0, 0]}
+    bad = []
+    for line in text.splitlines():
+        parts = line.rsplit(" ", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or \
+                not parts[2].isdigit():
+            bad.append(line)
+            continue
+        b, n = int(parts[1]), int(parts[2])
+        base += b
+        new += n
+        for name in grew:
+            if any(Frame(f).name == name for f in parts[0].split(";")):
+                grew[name][0] += b
+                grew[name][1] += n
+    lines = len(text.splitlines())
+    res.check("--diff --format=collapsed: \"stack base new\", base scaled "
+              "to the new total (%d, %d), phase_a %d -> %d, phase_b %d -> %d"
+              % (base, new, grew["phase_a"][0], grew["phase_a"][1],
+                 grew["phase_b"][0], grew["phase_b"][1]),
+              not bad and lines > 0 and abs(base - new) <= lines and
+              grew["phase_a"][0] > grew["phase_a"][1] and
+              grew["phase_b"][0] < grew["phase_b"][1], bad[:5])
+
+
+def check_lines(res, prof, source, hot_line):
+    text = report(prof, "--python-only", "--lines", "-n", "3")
+    lines = text.splitlines()
+    row = None
+    for k, line in enumerate(lines):
+        m = re.match(r"^\s*([\d.]+)%\s+(\d+)\s+(\S+) \((.*):(\d+)\)$", line)
+        if m:
+            row = m.groups(), lines[k + 1] if k + 1 < len(lines) else ""
+            break
+    want = source[hot_line - 1].strip()
+    res.check("--lines: the hottest line is phase_a's line %d, quoted"
+              % hot_line,
+              row is not None and row[0][2] == "phase_a" and
+              int(row[0][4]) == hot_line and row[1].strip() == want,
+              lines[:8] + ["want: " + want])
+
+
+def main():
+    global REPORT
+    REPORT, dir_a, dir_b, phases = sys.argv[1:5]
+    res = Results()
+    problems = []
+    boundary = None
+    for d in (dir_a, dir_b):
+        status = (read(os.path.join(d, "status")) or "").strip()
+        if status != "0":
+            problems.append("%s: exit status %s: %s" % (
+                d, status, (read(os.path.join(d, "stderr")) or "")[-300:]))
+    m = re.search(r"boundary_ns (\d+)", read(os.path.join(dir_a, "stdout"))
+                  or "")
+    prof_a = os.path.join(dir_a, "out.prof")
+    prof_b = os.path.join(dir_b, "out.prof")
+    source = (read(phases) or "").splitlines()
+    hot_line = next((k + 1 for k, line in enumerate(source)
+                     if line.strip().startswith("x = (x * 31")), None)
+    try:
+        if not problems:
+            for p in (prof_a, prof_b):
+                st = stacks(p)
+                for name in ("phase_a", "phase_b"):
+                    if through(st, name) < 20:
+                        problems.append("%s: %d samples in %s" % (
+                            p, through(st, name), name))
+            start = info(prof_a).get("start_mono_ns")
+            if m is None or start is None:
+                problems.append("no boundary_ns or start_mono_ns")
+            else:
+                boundary = (int(m.group(1)) - int(start)) / 1000.0
+    except Failed as e:
+        problems.append(str(e))
+    res.check("both phases profiled in both runs", not problems, problems)
+    if problems:
+        for _ in range(CHECKS - 1):
+            res.check("(no usable run)", False)
+        res.emit()
+        return
+    for fn in (lambda: check_window(res, prof_a, boundary),
+               lambda: check_focus(res, prof_a, hot_line),
+               lambda: check_min_percent(res, prof_a),
+               lambda: check_diff(res, prof_a, prof_b),
+               lambda: check_lines(res, prof_a, source, hot_line)):
+        try:
+            fn()
+        except Failed as e:
+            res.check("pysig-report ran", False, [str(e)])
+    # Whatever went wrong, exactly CHECKS lines.
+    while len([x for x in res.lines if not x.startswith("#")]) < CHECKS:
+        res.check("(a check did not run)", False)
+    res.emit()
+
+
+main()
