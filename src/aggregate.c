@@ -1383,10 +1383,10 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
     size_t *nout)
 {
 	struct aggregate_line	*lines = NULL;
-	struct aggregate_buf	 b = { NULL, 0, 0 };
+	struct aggregate_buf	 b = { NULL, 0, 0 }, texts = { NULL, 0, 0 };
 	uint32_t		*chain = NULL, node;
-	size_t			 nlines = 0, i, j, k, depth;
-	size_t			 chain_size = 0;
+	size_t			*text_at = NULL, nlines = 0, i, j, k, depth;
+	size_t			 chain_size = 0, at;
 
 	*out = NULL;
 	*nout = 0;
@@ -1394,6 +1394,12 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 		nlines += agg->nodes[i].self != 0;
 	if ((lines = calloc(nlines + 1, sizeof *lines)) == NULL)
 		return -ENOMEM;
+	/*
+	 * Each node's frame text is made once, into texts (text_at: its
+	 * offset + 1, 0 not yet): stacks share most of their frames.
+	 */
+	if ((text_at = calloc(agg->nnodes + 1, sizeof *text_at)) == NULL)
+		goto fail;
 	nlines = 0;
 	for (i = 1; i < agg->nnodes; i++) {
 		if (agg->nodes[i].self == 0)
@@ -1408,15 +1414,28 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 		}
 		b.len = 0;
 		for (j = 0; j < depth; j++) {
+			if (text_at[chain[j]] == 0) {
+				at = texts.len;
+				if (aggregate_put_frame(&texts, agg,
+				    &agg->nodes[chain[j]]) != 0 ||
+				    aggregate_put(&texts, "", 1) != 0)
+					goto fail;
+				text_at[chain[j]] = at + 1;
+			}
+			at = text_at[chain[j]] - 1;
 			if ((j != 0 && aggregate_put(&b, ";", 1) != 0) ||
-			    aggregate_put_frame(&b, agg,
-			    &agg->nodes[chain[j]]) != 0)
+			    aggregate_put(&b, texts.s + at,
+			    strlen(texts.s + at)) != 0)
 				goto fail;
 		}
 		if ((lines[nlines].text = strdup(b.s)) == NULL)
 			goto fail;
 		lines[nlines++].count = agg->nodes[i].self;
 	}
+	free(text_at);
+	free(texts.s);
+	text_at = NULL;
+	texts.s = NULL;
 	qsort(lines, nlines, sizeof *lines, aggregate_cmp_lines);
 
 	/* Different tree paths may read the same: merge them. */
@@ -1437,6 +1456,8 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 fail:
 	free(chain);
 	free(b.s);
+	free(text_at);
+	free(texts.s);
 	aggregate_lines_free(lines, nlines);
 	return -ENOMEM;
 }

@@ -220,11 +220,17 @@ report_parse_time(const char *opt, const char *s)
 void
 report_text(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fputc('?', f);
-		else
-			fputc(*s, f);
+	size_t	n;
+
+	while (*s != '\0') {
+		/* Runs of printable bytes in one write. */
+		for (n = 0; (unsigned char)s[n] >= 0x20 && s[n] != 0x7f; n++)
+			;
+		fwrite(s, 1, n, f);
+		if (s[n] == '\0')
+			break;
+		fputc('?', f);
+		s += n + 1;
 	}
 }
 
