@@ -1377,37 +1377,30 @@ aggregate_cmp_lines(const void *a, const void *b)
 	    ((const struct aggregate_line *)b)->text);
 }
 
-/* The collapsed stacks, sorted. */
+/* Call fn with the collapsed text and self count of every leaf node. */
 int
-aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
-    size_t *nout)
+aggregate_collapsed_each(const struct aggregate *agg,
+    int (*fn)(void *, const char *, uint64_t), void *arg)
 {
-	struct aggregate_line	*lines = NULL;
 	struct aggregate_buf	 b = { NULL, 0, 0 }, texts = { NULL, 0, 0 };
 	uint32_t		*chain = NULL, node;
-	size_t			*text_at = NULL, nlines = 0, i, j, k, depth;
+	size_t			*text_at = NULL, i, j, depth;
 	size_t			 chain_size = 0, at;
+	int			 error = -ENOMEM;
 
-	*out = NULL;
-	*nout = 0;
-	for (i = 1; i < agg->nnodes; i++)
-		nlines += agg->nodes[i].self != 0;
-	if ((lines = calloc(nlines + 1, sizeof *lines)) == NULL)
-		return -ENOMEM;
 	/*
 	 * Each node's frame text is made once, into texts (text_at: its
 	 * offset + 1, 0 not yet): stacks share most of their frames.
 	 */
 	if ((text_at = calloc(agg->nnodes + 1, sizeof *text_at)) == NULL)
-		goto fail;
-	nlines = 0;
+		goto out;
 	for (i = 1; i < agg->nnodes; i++) {
 		if (agg->nodes[i].self == 0)
 			continue;
 		depth = agg->nodes[i].depth;
 		if (array_grow(&chain, &chain_size, depth,
 		    sizeof *chain) != 0)
-			goto fail;
+			goto out;
 		for (node = (uint32_t)i, j = depth; j > 0; j--) {
 			chain[j - 1] = node;
 			node = agg->nodes[node].parent;
@@ -1419,27 +1412,54 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 				if (aggregate_put_frame(&texts, agg,
 				    &agg->nodes[chain[j]]) != 0 ||
 				    aggregate_put(&texts, "", 1) != 0)
-					goto fail;
+					goto out;
 				text_at[chain[j]] = at + 1;
 			}
 			at = text_at[chain[j]] - 1;
 			if ((j != 0 && aggregate_put(&b, ";", 1) != 0) ||
 			    aggregate_put(&b, texts.s + at,
 			    strlen(texts.s + at)) != 0)
-				goto fail;
+				goto out;
 		}
-		if ((lines[nlines].text = strdup(b.s)) == NULL)
-			goto fail;
-		lines[nlines++].count = agg->nodes[i].self;
+		if ((error = fn(arg, b.s != NULL ? b.s : "",
+		    agg->nodes[i].self)) != 0)
+			goto out;
 	}
+	error = 0;
+out:
+	free(chain);
+	free(b.s);
 	free(text_at);
 	free(texts.s);
-	text_at = NULL;
-	texts.s = NULL;
-	qsort(lines, nlines, sizeof *lines, aggregate_cmp_lines);
+	return error;
+}
 
-	/* Different tree paths may read the same: merge them. */
-	for (i = 0, k = 0; i < nlines; i++) {
+/* Lines being collected by aggregate_collapsed(). */
+struct aggregate_lines_out {
+	struct aggregate_line	*lines;
+	size_t			 n;
+};
+
+/* Keep a collapsed line. */
+static int
+aggregate_collect(void *arg, const char *text, uint64_t count)
+{
+	struct aggregate_lines_out	*o = arg;
+
+	if ((o->lines[o->n].text = strdup(text)) == NULL)
+		return -ENOMEM;
+	o->lines[o->n++].count = count;
+	return 0;
+}
+
+/* Sort collapsed lines by text and add up those that read the same. */
+size_t
+aggregate_lines_merge(struct aggregate_line *lines, size_t n)
+{
+	size_t	i, k;
+
+	qsort(lines, n, sizeof *lines, aggregate_cmp_lines);
+	for (i = 0, k = 0; i < n; i++) {
 		if (k != 0 && strcmp(lines[k - 1].text, lines[i].text) == 0) {
 			lines[k - 1].count += lines[i].count;
 			free(lines[i].text);
@@ -1447,19 +1467,31 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 		}
 		lines[k++] = lines[i];
 	}
-	free(chain);
-	free(b.s);
-	*out = lines;
-	*nout = k;
-	return 0;
+	return k;
+}
 
-fail:
-	free(chain);
-	free(b.s);
-	free(text_at);
-	free(texts.s);
-	aggregate_lines_free(lines, nlines);
-	return -ENOMEM;
+/* The collapsed stacks, sorted. */
+int
+aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
+    size_t *nout)
+{
+	struct aggregate_lines_out	 o = { NULL, 0 };
+	size_t				 i, n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 1; i < agg->nnodes; i++)
+		n += agg->nodes[i].self != 0;
+	if ((o.lines = calloc(n + 1, sizeof *o.lines)) == NULL)
+		return -ENOMEM;
+	if (aggregate_collapsed_each(agg, aggregate_collect, &o) != 0) {
+		aggregate_lines_free(o.lines, o.n);
+		return -ENOMEM;
+	}
+	/* Different tree paths may read the same: merge them. */
+	*nout = aggregate_lines_merge(o.lines, o.n);
+	*out = o.lines;
+	return 0;
 }
 
 /* Free lines from aggregate_collapsed(). */

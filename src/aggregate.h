@@ -192,6 +192,22 @@ uint32_t		*aggregate_by_self(const struct aggregate *);
 int			 aggregate_collapsed(const struct aggregate *,
 			     struct aggregate_line **, size_t *n);
 /*
+ * Call fn(arg, text, count) for each leaf node with samples, in no
+ * particular order, with its collapsed text (as aggregate_collapsed(),
+ * valid during the call) and self count; two nodes may read the same.
+ * Memory for one line at a time: for big reports.  Return 0, -ENOMEM, or
+ * the first non-zero value fn returned.
+ */
+int			 aggregate_collapsed_each(const struct aggregate *,
+			     int (*fn)(void *, const char *, uint64_t),
+			     void *arg);
+/*
+ * Sort collapsed lines by text and add up those that read the same (their
+ * texts freed).  Return the number of lines left.
+ */
+size_t			 aggregate_lines_merge(struct aggregate_line *,
+			     size_t);
+/*
  * Write where a frame is, without parentheses, into buf: "file:line" for a
  * Python frame (line -1: "file:?"), "file.c:line" for a native frame with
  * DWARF, its object file's basename otherwise; "" for a pseudo-frame.

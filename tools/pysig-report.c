@@ -407,7 +407,7 @@ main(int argc, char **argv)
 {
 	struct report		  r;
 	struct report_options	  o;
-	struct reader_profile	**base = NULL;
+	struct reader_profile	**base;
 	char			**diff = NULL;
 	const char		 *output = NULL, *format = NULL;
 	int			(*fn)(struct report *) = report_top;
@@ -516,8 +516,12 @@ main(int argc, char **argv)
 	r.agg = report_aggregate(&o, r.profiles, r.nprofiles);
 	report_native_warnings(&r);
 	if (ndiff != 0) {
+		/* Only the base's aggregate is used: free its profiles. */
 		base = report_load(diff, ndiff);
 		r.base = report_aggregate(&o, base, ndiff);
+		for (i = 0; i < ndiff; i++)
+			reader_free(base[i]);
+		free(base);
 	}
 
 	/* Opened only now, so a bad profile does not clobber it. */
@@ -536,10 +540,7 @@ main(int argc, char **argv)
 	aggregate_free(r.base);
 	for (i = 0; i < r.nprofiles; i++)
 		reader_free(r.profiles[i]);
-	for (i = 0; i < ndiff; i++)
-		reader_free(base[i]);
 	free(r.profiles);
-	free(base);
 	free(diff);
 	free(o.focus);
 	free(o.exclude);

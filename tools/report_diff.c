@@ -177,49 +177,108 @@ report_diff_top(struct report *r)
 	return 0;
 }
 
+/*
+ * The base's stacks matched against the new ones, sorted: counts per new
+ * line, and the base's stacks that are not among them.  The base is read
+ * one line at a time so that only one side's texts are held in memory.
+ */
+struct diff_match {
+	const struct aggregate_line	*lines;		/* new, sorted */
+	size_t				 n;
+	uint64_t			*base;		/* per new line */
+	struct aggregate_line		*extra;		/* base only */
+	size_t				 nextra;
+	size_t				 extra_size;
+};
+
+/* Count a line of the base. */
+static int
+diff_match_line(void *arg, const char *text, uint64_t count)
+{
+	struct diff_match	*m = arg;
+	struct aggregate_line	*extra;
+	size_t			 lo = 0, hi = m->n, mid;
+	int			 c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(text, m->lines[mid].text)) == 0) {
+			m->base[mid] += count;
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (m->nextra == m->extra_size) {
+		m->extra_size = m->extra_size == 0 ? 64 : m->extra_size * 2;
+		extra = realloc(m->extra, m->extra_size * sizeof *extra);
+		if (extra == NULL)
+			return -1;
+		m->extra = extra;
+	}
+	if ((m->extra[m->nextra].text = strdup(text)) == NULL)
+		return -1;
+	m->extra[m->nextra++].count = count;
+	return 0;
+}
+
+/* Print a line of both unless --min-percent leaves it out. */
+static void
+diff_collapsed_line(struct report *r, const char *text, uint64_t b,
+    uint64_t n, double scale)
+{
+	uint64_t	scaled = (uint64_t)((double)b * scale + 0.5);
+
+	if (report_percent_of(r->base, b) < r->min_percent &&
+	    report_percent_of(r->agg, n) < r->min_percent)
+		return;
+	if (scaled == 0 && n == 0)
+		return;
+	fprintf(r->out, "%s %llu %llu\n", text, (unsigned long long)scaled,
+	    (unsigned long long)n);
+}
+
 /* Print the collapsed report of both: "stack base new". */
 int
 report_diff_collapsed(struct report *r)
 {
 	const struct aggregate	*agg = r->agg, *base = r->base;
-	struct aggregate_line	*bl, *nl;
-	size_t			 nb, nn, i = 0, j = 0;
-	uint64_t		 b, n, scaled;
+	struct aggregate_line	*nl;
+	struct diff_match	 m;
+	size_t			 nn, i = 0, j = 0;
 	double			 scale = 1.0;
-	const char		*text;
-	int			 c;
+	int			 error = -1;
 
-	if (aggregate_collapsed(base, &bl, &nb) != 0)
+	if (aggregate_collapsed(agg, &nl, &nn) != 0)
 		return -1;
-	if (aggregate_collapsed(agg, &nl, &nn) != 0) {
-		aggregate_lines_free(bl, nb);
-		return -1;
-	}
+	memset(&m, 0, sizeof m);
+	m.lines = nl;
+	m.n = nn;
+	if ((m.base = calloc(nn + 1, sizeof *m.base)) == NULL ||
+	    aggregate_collapsed_each(base, diff_match_line, &m) != 0)
+		goto out;
+	m.nextra = aggregate_lines_merge(m.extra, m.nextra);
 	if (base->samples != 0 && agg->samples != 0)
 		scale = (double)agg->samples / (double)base->samples;
-	/* Both are sorted by text: merge them. */
-	while (i < nb || j < nn) {
-		if (i == nb)
-			c = 1;
-		else if (j == nn)
-			c = -1;
-		else
-			c = strcmp(bl[i].text, nl[j].text);
-		b = c <= 0 ? bl[i].count : 0;
-		n = c >= 0 ? nl[j].count : 0;
-		text = c <= 0 ? bl[i].text : nl[j].text;
-		i += c <= 0;
-		j += c >= 0;
-		if (report_percent_of(base, b) < r->min_percent &&
-		    report_percent_of(agg, n) < r->min_percent)
-			continue;
-		scaled = (uint64_t)((double)b * scale + 0.5);
-		if (scaled == 0 && n == 0)
-			continue;
-		fprintf(r->out, "%s %llu %llu\n", text,
-		    (unsigned long long)scaled, (unsigned long long)n);
+	/* Both sorted by text, and no text in both: merge them. */
+	while (i < m.nextra || j < nn) {
+		if (j == nn || (i < m.nextra &&
+		    strcmp(m.extra[i].text, nl[j].text) < 0)) {
+			diff_collapsed_line(r, m.extra[i].text,
+			    m.extra[i].count, 0, scale);
+			i++;
+		} else {
+			diff_collapsed_line(r, nl[j].text, m.base[j],
+			    nl[j].count, scale);
+			j++;
+		}
 	}
-	aggregate_lines_free(bl, nb);
+	error = 0;
+out:
 	aggregate_lines_free(nl, nn);
-	return 0;
+	aggregate_lines_free(m.extra, m.nextra);
+	free(m.base);
+	return error;
 }
