@@ -1605,3 +1605,28 @@ aggregate_find(const struct aggregate *agg, const struct aggregate_func *f)
 	}
 	return AGGREGATE_NONE;
 }
+
+/* The child of parent for (func, line), or AGGREGATE_NONE. */
+uint32_t
+aggregate_find_child(const struct aggregate *agg, uint32_t parent,
+    uint32_t func, int line)
+{
+	const struct aggregate_index	*ix = agg->index;
+	const struct aggregate_node	*n;
+	uint64_t			 h = aggregate_node_hash(parent, func,
+					     line);
+	size_t				 i, mask;
+	uint32_t			 idx;
+
+	if (ix->node_nslots == 0)
+		return AGGREGATE_NONE;
+	mask = ix->node_nslots - 1;
+	for (i = h & mask; (idx = ix->node_slots[i]) != AGGREGATE_NONE;
+	    i = (i + 1) & mask) {
+		n = &agg->nodes[idx];
+		if (ix->node_hash[idx] == h && n->parent == parent &&
+		    n->func == func && n->line == line)
+			return idx;
+	}
+	return AGGREGATE_NONE;
+}

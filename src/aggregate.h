@@ -224,6 +224,12 @@ void			 aggregate_lines_free(struct aggregate_line *, size_t);
 int			 aggregate_hot_lines(const struct aggregate *,
 			     struct aggregate_hot **, size_t *n);
 /*
+ * The child node of parent for (func, line), or AGGREGATE_NONE: to walk
+ * another aggregate's tree along this one's.
+ */
+uint32_t		 aggregate_find_child(const struct aggregate *,
+			     uint32_t parent, uint32_t func, int line);
+/*
  * The index in agg of the function of the same identity (name, file,
  * module, first line, kind) as f, from another aggregate; AGGREGATE_NONE
  * if agg has none.

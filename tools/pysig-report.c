@@ -27,6 +27,7 @@ static const struct {
 	{ "tree", report_tree },
 	{ "collapsed", report_collapsed },
 	{ "info", report_info },
+	{ "diffgraph", report_diffgraph },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
 
@@ -85,6 +86,8 @@ report_usage(FILE *f)
 "                                     frames joined by ';', then the count\n"
 "                                     (flamegraph.pl, speedscope, inferno)\n"
 "                          info       the profile's metadata and counters\n"
+"                          diffgraph  with --diff: a differential flame\n"
+"                                     graph (SVG; red grew, blue shrank)\n"
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
 "  -n, --limit=N         rows of the top and lines reports (default: %d,\n"
 "                        0: all)\n"
@@ -435,7 +438,8 @@ main(int argc, char **argv)
 			}
 			if (!found)
 				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed or info)", optarg);
+				    "tree, collapsed, info or diffgraph)",
+				    optarg);
 			format = optarg;
 			break;
 		case 'o':
@@ -507,9 +511,11 @@ main(int argc, char **argv)
 		fn = report_diff_top;
 	else if (ndiff != 0 && fn == report_collapsed)
 		fn = report_diff_collapsed;
-	else if (ndiff != 0)
-		report_usage_error("--diff goes with --format=top or "
-		    "--format=collapsed only");
+	else if (ndiff != 0 && fn != report_diffgraph)
+		report_usage_error("--diff goes with --format=top, collapsed "
+		    "or diffgraph only");
+	if (ndiff == 0 && fn == report_diffgraph)
+		report_usage_error("--format=diffgraph needs --diff=BASE");
 
 	r.profiles = report_load(argv + optind, (size_t)(argc - optind));
 	r.nprofiles = (size_t)(argc - optind);

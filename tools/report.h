@@ -28,9 +28,10 @@ int	report_collapsed(struct report *);
 int	report_info(struct report *);
 /* --lines: the hottest lines, their source quoted. */
 int	report_lines(struct report *);
-/* --diff: top and collapsed comparing r->agg with r->base. */
+/* --diff: top, collapsed and a flame graph comparing r->agg with r->base. */
 int	report_diff_top(struct report *);
 int	report_diff_collapsed(struct report *);
+int	report_diffgraph(struct report *);
 
 /* Print a string with control characters shown as '?'. */
 void	report_text(FILE *, const char *);

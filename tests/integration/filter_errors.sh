@@ -16,7 +16,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 n=0
-echo "1..26"
+echo "1..28"
 
 # ok CONDITION DESCRIPTION: one TAP line.
 ok() {
@@ -56,8 +56,9 @@ expect_error "--until without a number" "--until: not a time" --until=ms "$good"
 expect_error "--until before --since" "--until must be later than --since" --since=2 --until=1500ms "$good"
 expect_error "bad --focus" "--focus: bad regular expression '(unclosed'" --focus='(unclosed' "$good"
 expect_error "bad --exclude" "--exclude: bad regular expression '['" --exclude='[' "$good"
-expect_error "--diff with tree" "--diff goes with --format=top or --format=collapsed only" --diff="$good" -f tree "$good"
+expect_error "--diff with tree" "--diff goes with --format=top, collapsed or diffgraph only" --diff="$good" -f tree "$good"
 expect_error "--lines with collapsed" "--lines is a report of its own" --lines -f collapsed "$good"
+expect_error "diffgraph without --diff" "--format=diffgraph needs --diff=BASE" -f diffgraph "$good"
 expect_error "--min-percent over 100" "--min-percent: not a percentage" --min-percent=101 "$good"
 f=$tmp/badlen.prof
 expect_error "corrupt --diff base" "pysig-report: $f: record length 67108864 is over the 16 MiB limit: the file is corrupt (at offset $(cat "$tmp/badlen.mark"))" --diff="$f" "$good"
@@ -129,6 +130,15 @@ ok $? "--diff --format=collapsed of a profile with itself: equal counts"
 run -f collapsed --diff="$good" --focus=nothing "$good"
 [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ]
 ok $? "--diff with nothing kept on either side: empty"
+
+run -f diffgraph --diff="$good" "$good"
+[ "$rc" -eq 0 ] && "$python" -c '
+import sys, xml.etree.ElementTree as E
+ns = "{http://www.w3.org/2000/svg}"
+rects = [g.find(ns + "rect") for g in E.parse(sys.argv[1]).getroot().iter(ns + "g")]
+sys.exit(not rects or any(r.get("fill") != "rgb(221,221,221)" for r in rects))
+' "$tmp/out"
+ok $? "diffgraph of a profile with itself: an SVG file of grey boxes only"
 
 run --lines "$good"
 [ "$rc" -eq 0 ] && grep -Eq '^ +75\.0% +30  compute \(/src/app\.py:[0-9]+\)$' "$tmp/out"

@@ -16,11 +16,12 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checkprof import Frame, Results, read  # noqa: E402
 
-CHECKS = 12
+CHECKS = 13
 TOP_ROW = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+(\d+)\s+(.*?)\s\s+(\S.*)$")
 DIFF_ROW = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+([+-][\d.]+)\s+"
                       r"([\d.]+)%\s+([\d.]+)%\s+([+-][\d.]+)\s+(.*?)\s\s+"
@@ -197,6 +198,41 @@ def check_diff(res, prof_a, prof_b):
               grew["phase_b"][0] < grew["phase_b"][1], bad[:5])
 
 
+def rgb(fill):
+    """(r, g, b) of "rgb(r,g,b)", or None."""
+    m = re.fullmatch(r"rgb\((\d+),(\d+),(\d+)\)", fill or "")
+    return tuple(int(v) for v in m.groups()) if m else None
+
+
+def check_diffgraph(res, prof_a, prof_b):
+    """The differential flame graph: phase_b wider and red, phase_a
+    narrower and blue."""
+    text = report(prof_b, "--python-only", "--format=diffgraph",
+                  "--diff=" + prof_a)
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = {"phase_a": [], "phase_b": []}
+    problems = []
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+        for g in root.iter(ns + "g"):
+            title, rect = g.find(ns + "title"), g.find(ns + "rect")
+            name = title.text.split(" (")[0] if title is not None else ""
+            if name in boxes and rect is not None:
+                boxes[name].append((float(rect.get("width")),
+                                    rgb(rect.get("fill"))))
+    except (ElementTree.ParseError, ValueError, AttributeError) as e:
+        problems.append("not an SVG file: %s" % e)
+    # The widest box of each (the hot line of the loop).
+    top = {k: max(v, key=lambda b: b[0]) if v else (0, None)
+           for k, v in boxes.items()}
+    a, b = top["phase_a"], top["phase_b"]
+    res.check("--format=diffgraph: phase_b %.0f px %s (grew: red), phase_a "
+              "%.0f px %s (shrank: blue)" % (b[0], b[1], a[0], a[1]),
+              not problems and a[1] is not None and b[1] is not None and
+              b[0] > a[0] > 0 and b[1][0] > b[1][2] and a[1][2] > a[1][0],
+              problems + text.splitlines()[:5])
+
+
 def check_lines(res, prof, source, hot_line):
     text = report(prof, "--python-only", "--lines", "-n", "3")
     lines = text.splitlines()
@@ -257,6 +293,7 @@ def main():
                lambda: check_focus(res, prof_a, hot_line),
                lambda: check_min_percent(res, prof_a),
                lambda: check_diff(res, prof_a, prof_b),
+               lambda: check_diffgraph(res, prof_a, prof_b),
                lambda: check_lines(res, prof_a, source, hot_line)):
         try:
             fn()
