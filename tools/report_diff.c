@@ -178,18 +178,54 @@ report_diff_top(struct report *r)
 }
 
 /*
- * The base's stacks matched against the new ones, sorted: counts per new
- * line, and the base's stacks that are not among them.  The base is read
- * one line at a time so that only one side's texts are held in memory.
+ * The base's stacks matched against the new ones: counts per new line, and
+ * the base's stacks that are not among them.  The base is read one line at
+ * a time so that only one side's texts are held in memory, and looked up
+ * in a hash table of the new lines: deep stacks share long prefixes, which
+ * a binary search would compare again and again.
  */
 struct diff_match {
 	const struct aggregate_line	*lines;		/* new, sorted */
 	size_t				 n;
 	uint64_t			*base;		/* per new line */
+	size_t				*slots;		/* line + 1, 0 free */
+	size_t				 nslots;	/* a power of two */
 	struct aggregate_line		*extra;		/* base only */
 	size_t				 nextra;
 	size_t				 extra_size;
 };
+
+/* Hash a line's text (FNV-1a). */
+static uint64_t
+diff_hash(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	while (*s != '\0') {
+		h ^= (uint8_t)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* Index the new lines by text; 0 or -1 if out of memory. */
+static int
+diff_match_index(struct diff_match *m)
+{
+	size_t	i, j;
+
+	for (m->nslots = 64; m->nslots < m->n * 2; m->nslots *= 2)
+		;
+	if ((m->slots = calloc(m->nslots, sizeof *m->slots)) == NULL)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		for (j = diff_hash(m->lines[i].text) & (m->nslots - 1);
+		    m->slots[j] != 0; j = (j + 1) & (m->nslots - 1))
+			;
+		m->slots[j] = i + 1;
+	}
+	return 0;
+}
 
 /* Count a line of the base. */
 static int
@@ -197,19 +233,14 @@ diff_match_line(void *arg, const char *text, uint64_t count)
 {
 	struct diff_match	*m = arg;
 	struct aggregate_line	*extra;
-	size_t			 lo = 0, hi = m->n, mid;
-	int			 c;
+	size_t			 j;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(text, m->lines[mid].text)) == 0) {
-			m->base[mid] += count;
+	for (j = diff_hash(text) & (m->nslots - 1); m->slots[j] != 0;
+	    j = (j + 1) & (m->nslots - 1)) {
+		if (strcmp(m->lines[m->slots[j] - 1].text, text) == 0) {
+			m->base[m->slots[j] - 1] += count;
 			return 0;
 		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
 	if (m->nextra == m->extra_size) {
 		m->extra_size = m->extra_size == 0 ? 64 : m->extra_size * 2;
@@ -257,6 +288,7 @@ report_diff_collapsed(struct report *r)
 	m.lines = nl;
 	m.n = nn;
 	if ((m.base = calloc(nn + 1, sizeof *m.base)) == NULL ||
+	    diff_match_index(&m) != 0 ||
 	    aggregate_collapsed_each(base, diff_match_line, &m) != 0)
 		goto out;
 	m.nextra = aggregate_lines_merge(m.extra, m.nextra);
@@ -280,5 +312,6 @@ out:
 	aggregate_lines_free(nl, nn);
 	aggregate_lines_free(m.extra, m.nextra);
 	free(m.base);
+	free(m.slots);
 	return error;
 }
