@@ -132,6 +132,7 @@ struct aggregate {
 	uint64_t		 duration_ns;	/* sum of the files', windowed */
 	size_t			 durations;	/* files that gave one */
 
+	/* Every function of the files, also those filtered out (total 0). */
 	struct aggregate_func	*funcs;
 	size_t			 nfuncs;
 	/* nodes[0] is the root; children sorted by aggregate_finish(). */

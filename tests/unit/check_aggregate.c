@@ -1171,6 +1171,75 @@ START_TEST(test_find)
 }
 END_TEST
 
+/*
+ * Count the lines given by aggregate_collapsed_each(): sums[0] lines,
+ * sums[1] samples; stop with 7 if sums[2] is set.
+ */
+static int
+count_line(void *arg, const char *text, uint64_t count)
+{
+	uint64_t	*sums = arg;
+
+	ck_assert_ptr_eq(strstr(text, "main (f.py:2);work (f.py:"), text);
+	sums[0]++;
+	sums[1] += count;
+	return sums[2] != 0 ? 7 : 0;
+}
+
+START_TEST(test_walk_other)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*a, *b;
+	uint32_t		 na, nb, fa, fb;
+	uint64_t		 sums[3] = { 0, 0, 0 };
+
+	/* The same tree in two files, under other ids, one more leaf in b. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "f.py", 1);
+	tprof_code(&t, 2, "work", "f.py", 10);
+	tprof_sample(&t, 0, "1:0 2:0", 2);
+	tprof_sample(&t, 0, "1:0 2:6", 1);
+	p[0] = tprof_read(&t);
+	tprof_open(&t);
+	tprof_code(&t, 8, "work", "f.py", 10);
+	tprof_code(&t, 9, "main", "f.py", 1);
+	tprof_sample(&t, 0, "9:0 8:6", 5);
+	tprof_sample(&t, 0, "9:0 8:10", 4);
+	p[1] = tprof_read(&t);
+	a = aggregate(&p[0], 1);
+	b = aggregate(&p[1], 1);
+
+	/* main (line 2) -> work (line 13) in a, found in b. */
+	na = a->nodes[0].child;
+	fb = aggregate_find(b, &a->funcs[a->nodes[na].func]);
+	nb = aggregate_find_child(b, 0, fb, a->nodes[na].line);
+	ck_assert_uint_ne(nb, AGGREGATE_NONE);
+	ck_assert_uint_eq(b->nodes[nb].total, 9);
+	fa = aggregate_find(a, func(b, "work", NULL));
+	fb = aggregate_find(b, &a->funcs[fa]);
+	ck_assert_uint_eq(b->funcs[fb].self, 9);
+	ck_assert_uint_eq(aggregate_find_child(b, nb, fb, 13), b->nodes[nb].child);
+	ck_assert_uint_eq(b->nodes[aggregate_find_child(b, nb, fb, 13)].self, 5);
+	/* Not there: line 11 of work, work at the root. */
+	ck_assert_uint_eq(aggregate_find_child(b, nb, fb, 11), AGGREGATE_NONE);
+	ck_assert_uint_eq(aggregate_find_child(b, 0, fb, 13), AGGREGATE_NONE);
+
+	/* One call per leaf; fn's error stops the walk. */
+	ck_assert_int_eq(aggregate_collapsed_each(b, count_line, sums), 0);
+	ck_assert_uint_eq(sums[0], 2);
+	ck_assert_uint_eq(sums[1], 9);
+	sums[0] = 0;
+	sums[2] = 1;
+	ck_assert_int_eq(aggregate_collapsed_each(b, count_line, sums), 7);
+	ck_assert_uint_eq(sums[0], 1);
+	aggregate_free(a);
+	aggregate_free(b);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1197,6 +1266,7 @@ main(void)
 	tcase_add_test(tc, test_window_and_focus);
 	tcase_add_test(tc, test_hot_lines);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_walk_other);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
