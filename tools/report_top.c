@@ -6,7 +6,8 @@
  *    self%  total%   samples  function  file:line
  *    62.5%   62.5%       750  compute   /src/app.py:10
  *
- * file:line is where the function starts; samples counts self samples.
+ * file:line is where the function starts (a native function: its source
+ * or object file); samples counts self samples.
  * Functions the filters left without samples, and with --min-percent
  * those whose self% is below it, are left out.
  */
@@ -20,12 +21,22 @@
 
 #define TOP_MAX_NAME_WIDTH	60
 
-/* Print the file:line column of a function. */
+/*
+ * Print the file:line column of a function; a native function has no
+ * first line: its source file (DWARF) or object file.
+ */
 static void
 top_where(FILE *f, const struct aggregate_func *fn)
 {
+	char	where[4096 + 32];
+
 	if (fn->pseudo) {
 		fputc('-', f);
+		return;
+	}
+	if (fn->native) {
+		aggregate_where(fn, -1, where, sizeof where);
+		report_text(f, where);
 		return;
 	}
 	report_text(f, fn->file);
