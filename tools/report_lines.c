@@ -17,8 +17,13 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -40,25 +45,39 @@ struct lines_cache {
 	size_t			 n;
 };
 
-/* Read a whole file into memory; NULL if it cannot be read. */
+/*
+ * Read a whole regular file into memory; NULL if it cannot be read.  The
+ * profile names the file: it may as well be a FIFO or a device, which
+ * must not block or be read.
+ */
 static char *
 lines_read(const char *path, size_t *len)
 {
-	FILE	*f;
-	char	*data;
-	long	 size;
+	struct stat	 sb;
+	char		*data;
+	ssize_t		 n;
+	int		 fd;
 
-	if (path[0] == '\0' || (f = fopen(path, "rb")) == NULL)
+	if (path[0] == '\0' ||
+	    (fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    size > LINES_MAX_FILE || fseek(f, 0, SEEK_SET) != 0 ||
-	    (data = malloc((size_t)size + 1)) == NULL) {
-		fclose(f);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > LINES_MAX_FILE ||
+	    (data = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
 		return NULL;
 	}
-	*len = fread(data, 1, (size_t)size, f);
+	*len = 0;
+	while (*len < (size_t)sb.st_size) {
+		n = read(fd, data + *len, (size_t)sb.st_size - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
 	data[*len] = '\0';
-	fclose(f);
+	close(fd);
 	return data;
 }
 

@@ -16,7 +16,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 n=0
-echo "1..28"
+echo "1..30"
 
 # ok CONDITION DESCRIPTION: one TAP line.
 ok() {
@@ -139,6 +139,34 @@ rects = [g.find(ns + "rect") for g in E.parse(sys.argv[1]).getroot().iter(ns + "
 sys.exit(not rects or any(r.get("fill") != "rgb(221,221,221)" for r in rects))
 ' "$tmp/out"
 ok $? "diffgraph of a profile with itself: an SVG file of grey boxes only"
+
+# --lines quotes the source when it can read it, trimmed; a FIFO in its
+# place is not read (nor waited on).
+"$python" -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(data.replace(b"/src/app.py", b"./source.py"))
+' "$good" "$tmp/rel.prof"
+mkdir "$tmp/src" "$tmp/fifo"
+i=1
+while [ $i -le 40 ]; do
+	printf '  \t  text of line %d  \r\n' $i
+	i=$((i + 1))
+done >"$tmp/src/source.py"
+(cd "$tmp/src" && timeout 60 "$report" --lines ../rel.prof) >"$tmp/out" 2>"$tmp/err"
+line=$(sed -n 's/^ *75\.0% *30  compute (\.\/source\.py:\([0-9]*\))$/\1/p' "$tmp/out")
+[ -n "$line" ] && grep -qx "                     text of line $line" "$tmp/out"
+ok $? "--lines quotes compute's line $line, trimmed"
+if mkfifo "$tmp/fifo/source.py" 2>/dev/null; then
+	(cd "$tmp/fifo" && timeout 20 "$report" --lines ../rel.prof) >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 0 ] && [ "$(grep -c 'text of' "$tmp/out")" = 0 ] &&
+	    grep -q 'compute (\./source\.py:' "$tmp/out"
+	ok $? "--lines with a FIFO for the source: not read, no hang (exit $rc)"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP mkfifo failed"
+fi
 
 run --lines "$good"
 [ "$rc" -eq 0 ] && grep -Eq '^ +75\.0% +30  compute \(/src/app\.py:[0-9]+\)$' "$tmp/out"
