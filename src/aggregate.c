@@ -1458,6 +1458,8 @@ aggregate_lines_merge(struct aggregate_line *lines, size_t n)
 {
 	size_t	i, k;
 
+	if (n == 0)
+		return 0;	/* lines may be NULL */
 	qsort(lines, n, sizeof *lines, aggregate_cmp_lines);
 	for (i = 0, k = 0; i < n; i++) {
 		if (k != 0 && strcmp(lines[k - 1].text, lines[i].text) == 0) {
