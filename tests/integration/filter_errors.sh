@@ -16,7 +16,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 n=0
-echo "1..30"
+echo "1..31"
 
 # ok CONDITION DESCRIPTION: one TAP line.
 ok() {
@@ -139,6 +139,21 @@ rects = [g.find(ns + "rect") for g in E.parse(sys.argv[1]).getroot().iter(ns + "
 sys.exit(not rects or any(r.get("fill") != "rgb(221,221,221)" for r in rects))
 ' "$tmp/out"
 ok $? "diffgraph of a profile with itself: an SVG file of grey boxes only"
+
+# Markup characters in a name: still well-formed, the name intact.
+"$python" -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(data.replace(b"compute", b"a<&\"\x27>b"))
+' "$good" "$tmp/odd.prof"
+run -f diffgraph --diff="$good" "$tmp/odd.prof"
+[ "$rc" -eq 0 ] && "$python" -c '
+import sys, xml.etree.ElementTree as E
+ns = "{http://www.w3.org/2000/svg}"
+titles = [t.text for t in E.parse(sys.argv[1]).getroot().iter(ns + "title")]
+sys.exit(not any(t.startswith("a<&\"\x27>b (/src/app.py:") for t in titles))
+' "$tmp/out"
+ok $? "diffgraph: a name with markup characters is escaped and read back"
 
 # --lines quotes the source when it can read it, trimmed; a FIFO in its
 # place is not read (nor waited on).
