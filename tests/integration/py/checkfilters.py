@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The checker of filters.sh (not a workload, never profiled).
 
-Usage: checkfilters.py PYSIG_REPORT DIR_A DIR_B PHASES_PY
+Usage: checkfilters.py PYSIG_REPORT DIR_SEQ DIR_A DIR_B PHASES_PY
 
-DIR_A and DIR_B are pysig_run directories of phases.py: in A, phase_a runs
-longer than phase_b; in B the other way round.  The checker runs
+The directories are pysig_run directories of phases.py: DIR_SEQ of phase_a
+then phase_b, DIR_A and DIR_B of both in turns, phase_a with 3/4 of the
+CPU time in A, phase_b in B.  The checker runs
 pysig-report with the report options under test (--since, --until,
 --focus, --exclude, --min-percent, --diff, --lines) and checks what they
 print against the unfiltered reports and the workload's source.  Prints
@@ -141,21 +142,34 @@ def check_focus(res, prof, hot_line):
               "many as in the Python view (%d)" % (n, a), n == a)
 
 
+def self_counts(st):
+    """Self samples per function (name, file) of collapsed stacks."""
+    out = {}
+    for frames, count in st:
+        key = (frames[-1].name, frames[-1].file)
+        out[key] = out.get(key, 0) + count
+    return out
+
+
 def check_min_percent(res, prof):
+    """Exactly what has 5% or more is left: stacks, and top's rows."""
     everything = stacks(prof)
-    kept = stacks(prof, "--min-percent=5")
     all_total = total(everything)
-    small = [c for _, c in kept if c * 100.0 < 5 * all_total]
+    kept = stacks(prof, "--min-percent=5")
+    want = sorted((";".join(f.text for f in frames), c)
+                  for frames, c in everything
+                  if 100.0 * c / all_total >= 5)
+    got = sorted((";".join(f.text for f in frames), c) for frames, c in kept)
     rows = top_rows(report(prof, "--python-only", "-n", "0",
                            "--min-percent=5"), TOP_ROW)
-    all_rows = top_rows(report(prof, "--python-only", "-n", "0"), TOP_ROW)
-    res.check("--min-percent=5: %d of %d stacks and %d of %d top rows "
-              "left, none below 5%%" % (len(kept), len(everything),
-                                        len(rows), len(all_rows)),
-              not small and 0 < len(kept) < len(everything) and
-              0 < len(rows) < len(all_rows) and
-              all(float(r[0]) >= 5 for r in rows),
-              ["too small: %r" % small, "rows: %r" % rows])
+    want_rows = sorted(k for k, c in self_counts(everything).items()
+                       if 100.0 * c / all_total >= 5)
+    got_rows = sorted((r[3].strip(), r[4].rpartition(":")[0]) for r in rows)
+    res.check("--min-percent=5: the %d of %d stacks and the %d top rows "
+              "with 5%% or more" % (len(got), len(everything), len(rows)),
+              got == want and got_rows == want_rows and rows,
+              ["stacks: %r" % got, "want: %r" % want,
+               "rows: %r" % got_rows, "want: %r" % want_rows])
 
 
 def check_diff(res, prof_a, prof_b):
@@ -163,13 +177,23 @@ def check_diff(res, prof_a, prof_b):
     rows = top_rows(text, DIFF_ROW)
     change = {r[6]: float(r[2]) for r in rows}
     first = sorted(r[6] for r in rows[:2])
+    # The changes of self% the profiles give, to the printed 0.1.
+    sa, sb = stacks(prof_a), stacks(prof_b)
+    ca, cb = self_counts(sa), self_counts(sb)
+    want = {}
+    for name in ("phase_a", "phase_b"):
+        na = sum(c for k, c in ca.items() if k[0] == name)
+        nb = sum(c for k, c in cb.items() if k[0] == name)
+        want[name] = 100.0 * nb / total(sb) - 100.0 * na / total(sa)
     res.check("--diff: phase_a shrinks (%+.1f), phase_b grows (%+.1f), the "
               "two largest changes" % (change.get("phase_a", 0),
                                        change.get("phase_b", 0)),
               change.get("phase_a", 0) < -20 and
               change.get("phase_b", 0) > 20 and
-              first == ["phase_a", "phase_b"],
-              text.splitlines()[:8])
+              first == ["phase_a", "phase_b"] and
+              all(abs(change.get(k, 99) - v) <= 0.051
+                  for k, v in want.items()),
+              text.splitlines()[:8] + ["want: %r" % want])
     text = report(prof_b, "--python-only", "--format=collapsed",
                   "--diff=" + prof_a)
     base = new = 0
@@ -234,7 +258,9 @@ def check_diffgraph(res, prof_a, prof_b):
 
 
 def check_lines(res, prof, source, hot_line):
-    text = report(prof, "--python-only", "--lines", "-n", "3")
+    """The hottest line of phase_a (--focus=^phase_a$), quoted."""
+    text = report(prof, "--python-only", "--lines", "-n", "3",
+                  "--focus=^phase_a$")
     lines = text.splitlines()
     row = None
     for k, line in enumerate(lines):
@@ -252,17 +278,18 @@ def check_lines(res, prof, source, hot_line):
 
 def main():
     global REPORT
-    REPORT, dir_a, dir_b, phases = sys.argv[1:5]
+    REPORT, dir_seq, dir_a, dir_b, phases = sys.argv[1:6]
     res = Results()
     problems = []
     boundary = None
-    for d in (dir_a, dir_b):
+    for d in (dir_seq, dir_a, dir_b):
         status = (read(os.path.join(d, "status")) or "").strip()
         if status != "0":
             problems.append("%s: exit status %s: %s" % (
                 d, status, (read(os.path.join(d, "stderr")) or "")[-300:]))
-    m = re.search(r"boundary_ns (\d+)", read(os.path.join(dir_a, "stdout"))
-                  or "")
+    m = re.search(r"boundary_ns (\d+)",
+                  read(os.path.join(dir_seq, "stdout")) or "")
+    prof_seq = os.path.join(dir_seq, "out.prof")
     prof_a = os.path.join(dir_a, "out.prof")
     prof_b = os.path.join(dir_b, "out.prof")
     source = (read(phases) or "").splitlines()
@@ -270,31 +297,32 @@ def main():
                      if line.strip().startswith("x = (x * 31")), None)
     try:
         if not problems:
-            for p in (prof_a, prof_b):
+            for p in (prof_seq, prof_a, prof_b):
                 st = stacks(p)
                 for name in ("phase_a", "phase_b"):
-                    if through(st, name) < 20:
+                    if through(st, name) < 10:
                         problems.append("%s: %d samples in %s" % (
                             p, through(st, name), name))
-            start = info(prof_a).get("start_mono_ns")
+            start = info(prof_seq).get("start_mono_ns")
             if m is None or start is None:
                 problems.append("no boundary_ns or start_mono_ns")
             else:
                 boundary = (int(m.group(1)) - int(start)) / 1000.0
     except Failed as e:
         problems.append(str(e))
-    res.check("both phases profiled in both runs", not problems, problems)
+    res.check("both phases profiled in the three runs", not problems,
+              problems)
     if problems:
         for _ in range(CHECKS - 1):
             res.check("(no usable run)", False)
         res.emit()
         return
-    for fn in (lambda: check_window(res, prof_a, boundary),
-               lambda: check_focus(res, prof_a, hot_line),
-               lambda: check_min_percent(res, prof_a),
+    for fn in (lambda: check_window(res, prof_seq, boundary),
+               lambda: check_focus(res, prof_seq, hot_line),
+               lambda: check_min_percent(res, prof_seq),
                lambda: check_diff(res, prof_a, prof_b),
                lambda: check_diffgraph(res, prof_a, prof_b),
-               lambda: check_lines(res, prof_a, source, hot_line)):
+               lambda: check_lines(res, prof_seq, source, hot_line)):
         try:
             fn()
         except Failed as e:

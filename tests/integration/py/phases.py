@@ -1,7 +1,13 @@
-"""Workload for filters.sh: phase_a burns CPU for A seconds, then phase_b
-for B seconds (thread CPU time; arguments A and B).  Between the two it
-prints the CLOCK_MONOTONIC time, the clock of the profile's sample times:
-    boundary_ns <nanoseconds>
+"""Workload for filters.sh, two functions of the same loop, phase_a and
+phase_b, each running for a given thread CPU time.
+
+    phases.py A B       phase_a for A seconds, then phase_b for B seconds.
+                        Between the two it prints the CLOCK_MONOTONIC time,
+                        the clock of the profile's sample times:
+                            boundary_ns <nanoseconds>
+    phases.py mix A B   both in turns of 4 ms of phase_a per 4 * B / A ms
+                        of phase_b, A + B seconds in all: A:B is their
+                        share of the CPU time however busy the machine is.
 """
 
 import sys
@@ -27,6 +33,13 @@ def phase_b(seconds):
 
 
 def main():
+    if sys.argv[1] == "mix":
+        a, b = float(sys.argv[2]), float(sys.argv[3])
+        start = time.thread_time()
+        while time.thread_time() - start < a + b:
+            phase_a(0.004)
+            phase_b(0.004 * b / a)
+        return
     phase_a(float(sys.argv[1]))
     print("boundary_ns %d" % time.monotonic_ns())
     sys.stdout.flush()
