@@ -5,11 +5,17 @@
  * down the tree (nodes found through a hash of parent, function and line)
  * and credited to the functions on it, a recursive function only once per
  * stack (a per-function stamp of the last stack that counted it).
+ *
+ * Filters work on the same paths: a time window decides which samples are
+ * counted per stack at all, and the focus and exclude expressions are
+ * tried on each step of a path before it is credited (the result cached
+ * per function and line, since the same frames come back in many stacks).
  */
 
 #include "config.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +69,24 @@ struct aggregate_index {
 
 	uint64_t	 serial;	/* stacks credited so far */
 	size_t		 sample_list_size;
+
+	/* Compiled focus and exclude expressions, as in agg->focus... */
+	regex_t		*focus_re;
+	regex_t		*exclude_re;
+	size_t		 focus_size;
+	size_t		 focus_re_size;
+	size_t		 exclude_size;
+	size_t		 exclude_re_size;
+	/* Match results by (function, line): key + 1 (0 free), MATCH_ bits. */
+	uint64_t	*match_key;
+	uint8_t		*match_bits;
+	size_t		 match_nslots;	/* a power of two */
+	size_t		 match_used;
 };
+
+/* What the frame of a (function, line) matches. */
+#define MATCH_FOCUS	0x1
+#define MATCH_EXCLUDE	0x2
 
 /* One step of a stack's path. */
 struct aggregate_step {
@@ -179,6 +202,8 @@ aggregate_create(void)
 	agg->nodes[0].sibling = AGGREGATE_NONE;
 	ix->node_hash[0] = 0;
 	agg->nnodes = 1;
+	agg->since_us = INT64_MIN;
+	agg->until_us = INT64_MAX;
 	return agg;
 
 fail:
@@ -206,7 +231,21 @@ aggregate_free(struct aggregate *agg)
 	free(agg->problems);
 	free(agg->nodes);
 	free(agg->sample_list);
+	for (i = 0; i < agg->nfocus; i++)
+		free(agg->focus[i]);
+	free(agg->focus);
+	for (i = 0; i < agg->nexclude; i++)
+		free(agg->exclude[i]);
+	free(agg->exclude);
 	if ((ix = agg->index) != NULL) {
+		for (i = 0; i < agg->nfocus; i++)
+			regfree(&ix->focus_re[i]);
+		for (i = 0; i < agg->nexclude; i++)
+			regfree(&ix->exclude_re[i]);
+		free(ix->focus_re);
+		free(ix->exclude_re);
+		free(ix->match_key);
+		free(ix->match_bits);
 		free(ix->func_slots);
 		free(ix->func_hash);
 		free(ix->func_stamp);
@@ -812,6 +851,158 @@ aggregate_native_path(struct aggregate *agg, struct aggregate_native *nx,
 	return n;
 }
 
+/* Compile a focus or exclude expression and keep it with its text. */
+static int
+aggregate_filter(char ***texts, size_t *ntexts, size_t *texts_size,
+    regex_t **res, size_t *res_size, const char *regex, char **cause)
+{
+	char	 msg[256];
+	int	 error;
+
+	*cause = NULL;
+	if (array_grow(texts, texts_size, *ntexts + 1, sizeof **texts) != 0 ||
+	    array_grow(res, res_size, *ntexts + 1, sizeof **res) != 0)
+		return -ENOMEM;
+	error = regcomp(&(*res)[*ntexts], regex, REG_EXTENDED | REG_NOSUB);
+	if (error != 0) {
+		regerror(error, &(*res)[*ntexts], msg, sizeof msg);
+		regfree(&(*res)[*ntexts]);
+		if (asprintf(cause, "bad regular expression '%s': %s", regex,
+		    msg) == -1)
+			*cause = NULL;
+		return -EINVAL;
+	}
+	if (((*texts)[*ntexts] = strdup(regex)) == NULL) {
+		regfree(&(*res)[*ntexts]);
+		return -ENOMEM;
+	}
+	(*ntexts)++;
+	return 0;
+}
+
+/* Keep only the samples whose stack has a frame matching regex. */
+int
+aggregate_focus(struct aggregate *agg, const char *regex, char **cause)
+{
+	struct aggregate_index	*ix = agg->index;
+
+	return aggregate_filter(&agg->focus, &agg->nfocus, &ix->focus_size,
+	    &ix->focus_re, &ix->focus_re_size, regex, cause);
+}
+
+/* Drop the samples whose stack has a frame matching regex. */
+int
+aggregate_exclude(struct aggregate *agg, const char *regex, char **cause)
+{
+	struct aggregate_index	*ix = agg->index;
+
+	return aggregate_filter(&agg->exclude, &agg->nexclude,
+	    &ix->exclude_size, &ix->exclude_re, &ix->exclude_re_size, regex,
+	    cause);
+}
+
+/* Whether any of n expressions matches the name or place of a frame. */
+static int
+aggregate_match_any(const regex_t *re, size_t n,
+    const struct aggregate_func *f, const char *where)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (regexec(&re[i], f->name, 0, NULL, 0) == 0 ||
+		    (where[0] != '\0' &&
+		    regexec(&re[i], where, 0, NULL, 0) == 0) ||
+		    (f->native && f->module[0] != '\0' &&
+		    regexec(&re[i], f->module, 0, NULL, 0) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The MATCH_ bits of a (function, line), cached. */
+static uint8_t
+aggregate_match(struct aggregate *agg, const struct aggregate_step *step)
+{
+	struct aggregate_index		*ix = agg->index;
+	const struct aggregate_func	*f = &agg->funcs[step->func];
+	uint64_t			 key, *keys;
+	uint8_t				 bits = 0, *vals;
+	size_t				 i, j, n, mask;
+	char				 where[4096 + 32];
+
+	key = (((uint64_t)step->func << 32) | (uint32_t)step->line) + 1;
+	if ((ix->match_used + 1) * 2 > ix->match_nslots) {
+		/* Grow; if memory runs out, match without the cache. */
+		n = ix->match_nslots == 0 ? 1024 : ix->match_nslots * 2;
+		keys = calloc(n, sizeof *keys);
+		vals = malloc(n);
+		if (keys != NULL && vals != NULL) {
+			for (i = 0; i < ix->match_nslots; i++) {
+				if (ix->match_key[i] == 0)
+					continue;
+				for (j = aggregate_mix(ix->match_key[i], 0) &
+				    (n - 1); keys[j] != 0; j = (j + 1) & (n - 1))
+					;
+				keys[j] = ix->match_key[i];
+				vals[j] = ix->match_bits[i];
+			}
+			free(ix->match_key);
+			free(ix->match_bits);
+			ix->match_key = keys;
+			ix->match_bits = vals;
+			ix->match_nslots = n;
+		} else {
+			free(keys);
+			free(vals);
+		}
+	}
+	mask = ix->match_nslots - 1;
+	i = 0;
+	if (ix->match_nslots != 0) {
+		for (i = aggregate_mix(key, 0) & mask; ix->match_key[i] != 0;
+		    i = (i + 1) & mask) {
+			if (ix->match_key[i] == key)
+				return ix->match_bits[i];
+		}
+	}
+	aggregate_where(f, step->line, where, sizeof where);
+	if (aggregate_match_any(ix->focus_re, agg->nfocus, f, where))
+		bits |= MATCH_FOCUS;
+	if (aggregate_match_any(ix->exclude_re, agg->nexclude, f, where))
+		bits |= MATCH_EXCLUDE;
+	if ((ix->match_used + 1) * 2 <= ix->match_nslots) {
+		ix->match_key[i] = key;
+		ix->match_bits[i] = bits;
+		ix->match_used++;
+	}
+	return bits;
+}
+
+/*
+ * Whether the focus and exclude expressions keep a path: it has a frame
+ * matching a focus expression (or there is none) and none matching an
+ * exclude expression.
+ */
+static int
+aggregate_keep(struct aggregate *agg, const struct aggregate_step *path,
+    size_t n)
+{
+	size_t	i;
+	int	focused = agg->nfocus == 0;
+	uint8_t	bits;
+
+	if (agg->nfocus == 0 && agg->nexclude == 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		bits = aggregate_match(agg, &path[i]);
+		if (bits & MATCH_EXCLUDE)
+			return 0;
+		if (bits & MATCH_FOCUS)
+			focused = 1;
+	}
+	return focused;
+}
+
 /*
  * Credit count samples to a path: tree nodes and functions.  Return the
  * leaf node, or AGGREGATE_NONE if out of memory.
@@ -842,7 +1033,19 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 	return node;
 }
 
-/* Append a profile's samples to the sample list, given each stack's leaf. */
+/* Whether a profile's sample i is in the time window. */
+static inline int
+aggregate_in_window(const struct aggregate *agg,
+    const struct reader_profile *prof, size_t i)
+{
+	return prof->sample_time[i] >= agg->since_us &&
+	    prof->sample_time[i] < agg->until_us;
+}
+
+/*
+ * Append a profile's samples to the sample list, given each stack's leaf
+ * (AGGREGATE_NONE for a stack the filters dropped).
+ */
 static int
 aggregate_keep_samples(struct aggregate *agg,
     const struct reader_profile *prof, const uint32_t *leaf)
@@ -854,7 +1057,9 @@ aggregate_keep_samples(struct aggregate *agg,
 	    n + prof->nsamples, sizeof *agg->sample_list) != 0)
 		return -ENOMEM;
 	for (i = 0; i < prof->nsamples; i++) {
-		if (prof->sample_stack[i] >= prof->nstacks)
+		if (prof->sample_stack[i] >= prof->nstacks ||
+		    leaf[prof->sample_stack[i]] == AGGREGATE_NONE ||
+		    !aggregate_in_window(agg, prof, i))
 			continue;
 		as = &agg->sample_list[n++];
 		as->file = (uint32_t)agg->files;
@@ -864,6 +1069,23 @@ aggregate_keep_samples(struct aggregate *agg,
 	}
 	agg->nsample_list = n;
 	return 0;
+}
+
+/* A profile's duration in ns, cut to the time window. */
+static uint64_t
+aggregate_window_ns(const struct aggregate *agg, uint64_t duration_ns)
+{
+	int64_t	start = 0, end;
+
+	if (agg->since_us == INT64_MIN && agg->until_us == INT64_MAX)
+		return duration_ns;
+	end = duration_ns / 1000 > INT64_MAX ? INT64_MAX :
+	    (int64_t)(duration_ns / 1000);
+	if (agg->since_us > start)
+		start = agg->since_us;
+	if (agg->until_us < end)
+		end = agg->until_us;
+	return end > start ? (uint64_t)(end - start) * 1000 : 0;
 }
 
 /* Add the samples of a profile. */
@@ -889,14 +1111,21 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 	if ((counts = calloc(prof->nstacks + 1, sizeof *counts)) == NULL)
 		goto out;
 	for (i = 0; i < prof->nsamples; i++) {
-		if (prof->sample_stack[i] < prof->nstacks)
-			counts[prof->sample_stack[i]]++;
+		if (prof->sample_stack[i] >= prof->nstacks)
+			continue;
+		agg->samples_read++;
+		if (!aggregate_in_window(agg, prof, i))
+			continue;
+		agg->samples_window++;
+		counts[prof->sample_stack[i]]++;
 	}
 	if ((code_func = malloc((prof->ncodes + 1) * sizeof *code_func)) == NULL)
 		goto out;
-	if (agg->keep_samples &&
-	    (leaf = malloc((prof->nstacks + 1) * sizeof *leaf)) == NULL)
-		goto out;
+	if (agg->keep_samples) {
+		if ((leaf = malloc((prof->nstacks + 1) * sizeof *leaf)) == NULL)
+			goto out;
+		memset(leaf, 0xff, (prof->nstacks + 1) * sizeof *leaf);
+	}
 	for (i = 0; i < prof->ncodes; i++) {
 		c = &prof->codes[i];
 		code_func[i] = aggregate_func(agg, c->name, c->file, "",
@@ -937,18 +1166,21 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 			n = aggregate_path(agg, prof, code_func, &lc, s, path);
 		if (n == 0)
 			goto out;
+		if (!aggregate_keep(agg, path, n))
+			continue;
 		node = aggregate_credit(agg, path, n, counts[i]);
 		if (node == AGGREGATE_NONE)
 			goto out;
 		if (leaf != NULL)
 			leaf[i] = node;
+		agg->samples += counts[i];
 	}
 	if (leaf != NULL && aggregate_keep_samples(agg, prof, leaf) != 0)
 		goto out;
 	agg->files++;
-	agg->samples += prof->nsamples;
 	if ((v = reader_kv_get(&prof->stats, "duration_ns")) != NULL) {
-		agg->duration_ns += strtoull(v, NULL, 10);
+		agg->duration_ns += aggregate_window_ns(agg,
+		    strtoull(v, NULL, 10));
 		agg->durations++;
 	}
 	error = 0;
@@ -1145,50 +1377,91 @@ aggregate_cmp_lines(const void *a, const void *b)
 	    ((const struct aggregate_line *)b)->text);
 }
 
-/* The collapsed stacks, sorted. */
+/* Call fn with the collapsed text and self count of every leaf node. */
 int
-aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
-    size_t *nout)
+aggregate_collapsed_each(const struct aggregate *agg,
+    int (*fn)(void *, const char *, uint64_t), void *arg)
 {
-	struct aggregate_line	*lines = NULL;
-	struct aggregate_buf	 b = { NULL, 0, 0 };
+	struct aggregate_buf	 b = { NULL, 0, 0 }, texts = { NULL, 0, 0 };
 	uint32_t		*chain = NULL, node;
-	size_t			 nlines = 0, i, j, k, depth;
-	size_t			 chain_size = 0;
+	size_t			*text_at = NULL, i, j, depth;
+	size_t			 chain_size = 0, at;
+	int			 error = -ENOMEM;
 
-	*out = NULL;
-	*nout = 0;
-	for (i = 1; i < agg->nnodes; i++)
-		nlines += agg->nodes[i].self != 0;
-	if ((lines = calloc(nlines + 1, sizeof *lines)) == NULL)
-		return -ENOMEM;
-	nlines = 0;
+	/*
+	 * Each node's frame text is made once, into texts (text_at: its
+	 * offset + 1, 0 not yet): stacks share most of their frames.
+	 */
+	if ((text_at = calloc(agg->nnodes + 1, sizeof *text_at)) == NULL)
+		goto out;
 	for (i = 1; i < agg->nnodes; i++) {
 		if (agg->nodes[i].self == 0)
 			continue;
 		depth = agg->nodes[i].depth;
 		if (array_grow(&chain, &chain_size, depth,
 		    sizeof *chain) != 0)
-			goto fail;
+			goto out;
 		for (node = (uint32_t)i, j = depth; j > 0; j--) {
 			chain[j - 1] = node;
 			node = agg->nodes[node].parent;
 		}
 		b.len = 0;
 		for (j = 0; j < depth; j++) {
+			if (text_at[chain[j]] == 0) {
+				at = texts.len;
+				if (aggregate_put_frame(&texts, agg,
+				    &agg->nodes[chain[j]]) != 0 ||
+				    aggregate_put(&texts, "", 1) != 0)
+					goto out;
+				text_at[chain[j]] = at + 1;
+			}
+			at = text_at[chain[j]] - 1;
 			if ((j != 0 && aggregate_put(&b, ";", 1) != 0) ||
-			    aggregate_put_frame(&b, agg,
-			    &agg->nodes[chain[j]]) != 0)
-				goto fail;
+			    aggregate_put(&b, texts.s + at,
+			    strlen(texts.s + at)) != 0)
+				goto out;
 		}
-		if ((lines[nlines].text = strdup(b.s)) == NULL)
-			goto fail;
-		lines[nlines++].count = agg->nodes[i].self;
+		if ((error = fn(arg, b.s != NULL ? b.s : "",
+		    agg->nodes[i].self)) != 0)
+			goto out;
 	}
-	qsort(lines, nlines, sizeof *lines, aggregate_cmp_lines);
+	error = 0;
+out:
+	free(chain);
+	free(b.s);
+	free(text_at);
+	free(texts.s);
+	return error;
+}
 
-	/* Different tree paths may read the same: merge them. */
-	for (i = 0, k = 0; i < nlines; i++) {
+/* Lines being collected by aggregate_collapsed(). */
+struct aggregate_lines_out {
+	struct aggregate_line	*lines;
+	size_t			 n;
+};
+
+/* Keep a collapsed line. */
+static int
+aggregate_collect(void *arg, const char *text, uint64_t count)
+{
+	struct aggregate_lines_out	*o = arg;
+
+	if ((o->lines[o->n].text = strdup(text)) == NULL)
+		return -ENOMEM;
+	o->lines[o->n++].count = count;
+	return 0;
+}
+
+/* Sort collapsed lines by text and add up those that read the same. */
+size_t
+aggregate_lines_merge(struct aggregate_line *lines, size_t n)
+{
+	size_t	i, k;
+
+	if (n == 0)
+		return 0;	/* lines may be NULL */
+	qsort(lines, n, sizeof *lines, aggregate_cmp_lines);
+	for (i = 0, k = 0; i < n; i++) {
 		if (k != 0 && strcmp(lines[k - 1].text, lines[i].text) == 0) {
 			lines[k - 1].count += lines[i].count;
 			free(lines[i].text);
@@ -1196,17 +1469,31 @@ aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
 		}
 		lines[k++] = lines[i];
 	}
-	free(chain);
-	free(b.s);
-	*out = lines;
-	*nout = k;
-	return 0;
+	return k;
+}
 
-fail:
-	free(chain);
-	free(b.s);
-	aggregate_lines_free(lines, nlines);
-	return -ENOMEM;
+/* The collapsed stacks, sorted. */
+int
+aggregate_collapsed(const struct aggregate *agg, struct aggregate_line **out,
+    size_t *nout)
+{
+	struct aggregate_lines_out	 o = { NULL, 0 };
+	size_t				 i, n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 1; i < agg->nnodes; i++)
+		n += agg->nodes[i].self != 0;
+	if ((o.lines = calloc(n + 1, sizeof *o.lines)) == NULL)
+		return -ENOMEM;
+	if (aggregate_collapsed_each(agg, aggregate_collect, &o) != 0) {
+		aggregate_lines_free(o.lines, o.n);
+		return -ENOMEM;
+	}
+	/* Different tree paths may read the same: merge them. */
+	*nout = aggregate_lines_merge(o.lines, o.n);
+	*out = o.lines;
+	return 0;
 }
 
 /* Free lines from aggregate_collapsed(). */
@@ -1218,4 +1505,130 @@ aggregate_lines_free(struct aggregate_line *lines, size_t n)
 	for (i = 0; i < n; i++)
 		free(lines[i].text);
 	free(lines);
+}
+
+/* Order hot lines by function, then line, to add up their nodes. */
+static int
+aggregate_cmp_hot_key(const void *a, const void *b)
+{
+	const struct aggregate_hot	*x = a, *y = b;
+
+	if (x->func != y->func)
+		return x->func < y->func ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Order hot lines: self descending, then name, file and line. */
+static int
+aggregate_cmp_hot(const void *a, const void *b, void *arg)
+{
+	const struct aggregate		*agg = arg;
+	const struct aggregate_hot	*x = a, *y = b;
+	const struct aggregate_func	*fx = &agg->funcs[x->func];
+	const struct aggregate_func	*fy = &agg->funcs[y->func];
+	int				 r;
+
+	if (x->self != y->self)
+		return x->self > y->self ? -1 : 1;
+	if ((r = strcmp(fx->name, fy->name)) != 0)
+		return r;
+	if ((r = strcmp(fx->file, fy->file)) != 0)
+		return r;
+	if ((r = strcmp(fx->module, fy->module)) != 0)
+		return r;
+	if (fx->firstlineno != fy->firstlineno)
+		return fx->firstlineno < fy->firstlineno ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Self samples per (function, line), hottest first. */
+int
+aggregate_hot_lines(const struct aggregate *agg, struct aggregate_hot **out,
+    size_t *nout)
+{
+	struct aggregate_hot	*hot;
+	size_t			 i, n = 0, k;
+
+	*out = NULL;
+	*nout = 0;
+	for (i = 1; i < agg->nnodes; i++)
+		n += agg->nodes[i].self != 0;
+	if ((hot = calloc(n + 1, sizeof *hot)) == NULL)
+		return -ENOMEM;
+	for (i = 1, n = 0; i < agg->nnodes; i++) {
+		if (agg->nodes[i].self == 0)
+			continue;
+		hot[n].func = agg->nodes[i].func;
+		hot[n].line = agg->nodes[i].line;
+		hot[n++].self = agg->nodes[i].self;
+	}
+	/* The same line under different callers is one line. */
+	qsort(hot, n, sizeof *hot, aggregate_cmp_hot_key);
+	for (i = 0, k = 0; i < n; i++) {
+		if (k != 0 && hot[k - 1].func == hot[i].func &&
+		    hot[k - 1].line == hot[i].line)
+			hot[k - 1].self += hot[i].self;
+		else
+			hot[k++] = hot[i];
+	}
+	qsort_r(hot, k, sizeof *hot, aggregate_cmp_hot, (void *)agg);
+	*out = hot;
+	*nout = k;
+	return 0;
+}
+
+/* The index of the function of f's identity in agg, or AGGREGATE_NONE. */
+uint32_t
+aggregate_find(const struct aggregate *agg, const struct aggregate_func *f)
+{
+	const struct aggregate_index	*ix = agg->index;
+	const struct aggregate_func	*g;
+	int				 kind;
+	uint64_t			 h;
+	size_t				 i, mask;
+	uint32_t			 idx;
+
+	if (ix->func_nslots == 0)
+		return AGGREGATE_NONE;
+	kind = f->pseudo ? KIND_PSEUDO : f->native ? KIND_NATIVE : KIND_PYTHON;
+	h = aggregate_func_hash(f->name, f->file, f->module, f->firstlineno,
+	    kind);
+	mask = ix->func_nslots - 1;
+	for (i = h & mask; (idx = ix->func_slots[i]) != AGGREGATE_NONE;
+	    i = (i + 1) & mask) {
+		g = &agg->funcs[idx];
+		if (ix->func_hash[idx] == h &&
+		    g->firstlineno == f->firstlineno &&
+		    g->pseudo == f->pseudo && g->native == f->native &&
+		    strcmp(g->name, f->name) == 0 &&
+		    strcmp(g->file, f->file) == 0 &&
+		    strcmp(g->module, f->module) == 0)
+			return idx;
+	}
+	return AGGREGATE_NONE;
+}
+
+/* The child of parent for (func, line), or AGGREGATE_NONE. */
+uint32_t
+aggregate_find_child(const struct aggregate *agg, uint32_t parent,
+    uint32_t func, int line)
+{
+	const struct aggregate_index	*ix = agg->index;
+	const struct aggregate_node	*n;
+	uint64_t			 h = aggregate_node_hash(parent, func,
+					     line);
+	size_t				 i, mask;
+	uint32_t			 idx;
+
+	if (ix->node_nslots == 0)
+		return AGGREGATE_NONE;
+	mask = ix->node_nslots - 1;
+	for (i = h & mask; (idx = ix->node_slots[i]) != AGGREGATE_NONE;
+	    i = (i + 1) & mask) {
+		n = &agg->nodes[idx];
+		if (ix->node_hash[idx] == h && n->parent == parent &&
+		    n->func == func && n->line == line)
+			return idx;
+	}
+	return AGGREGATE_NONE;
 }

@@ -22,6 +22,15 @@
  *
  *   [unknown]                an address no symbol covers
  *   [no native stack]        --native-only, a sample without one
+ *
+ * Filters choose the samples every report sees, before anything is
+ * counted: a time window (since_us, until_us), then focus and exclude
+ * regular expressions tried on each frame of a stack's path as the reports
+ * show it (merged and folded): its function name, its "file:line" (native:
+ * "file.c:line" or the object file) and, native, its object file.  A sample
+ * is kept if its stack has a frame matching any focus expression (or there
+ * is none) and no frame matching any exclude expression; a kept stack is
+ * kept whole.  Percentages are of the samples kept.
  */
 
 #ifndef PYSIG_AGGREGATE_H
@@ -82,6 +91,13 @@ struct aggregate_sample {
 	int64_t		time_us;	/* since that profile's start_mono_ns */
 };
 
+/* Self samples of one line of one function (aggregate_hot_lines). */
+struct aggregate_hot {
+	uint32_t	func;
+	int		line;		/* -1 unknown */
+	uint64_t	self;
+};
+
 /* A line of the collapsed (folded) stack output. */
 struct aggregate_line {
 	char		*text;		/* root;...;leaf */
@@ -96,12 +112,27 @@ struct aggregate {
 	int			 no_fold;	/* keep the call plumbing */
 	const char		*debug_dirs;	/* NULL: elfutils' default */
 	int			 keep_samples;	/* fill sample_list */
+	/*
+	 * The time window, in µs from each profile's start_mono_ns: samples
+	 * at since_us or later and before until_us are kept.  INT64_MIN and
+	 * INT64_MAX (the defaults): no limit.
+	 */
+	int64_t			 since_us;
+	int64_t			 until_us;
+	/* Patterns given to aggregate_focus() and aggregate_exclude(). */
+	char			**focus;
+	size_t			 nfocus;
+	char			**exclude;
+	size_t			 nexclude;
 
 	size_t			 files;
-	uint64_t		 samples;
-	uint64_t		 duration_ns;	/* sum of the files' */
+	uint64_t		 samples_read;	/* in the files */
+	uint64_t		 samples_window; /* of those, in the window */
+	uint64_t		 samples;	/* of those, kept by the filters */
+	uint64_t		 duration_ns;	/* sum of the files', windowed */
 	size_t			 durations;	/* files that gave one */
 
+	/* Every function of the files, also those filtered out (total 0). */
 	struct aggregate_func	*funcs;
 	size_t			 nfuncs;
 	/* nodes[0] is the root; children sorted by aggregate_finish(). */
@@ -127,6 +158,17 @@ struct aggregate {
 struct aggregate	*aggregate_create(void);
 /* Free an aggregate. */
 void			 aggregate_free(struct aggregate *);
+/*
+ * Keep only the samples whose stack has a frame matching a POSIX extended
+ * regular expression (any of those given); before the first
+ * aggregate_add().  Return 0, -EINVAL with *cause set to an allocated
+ * message if the expression is bad, or -ENOMEM.
+ */
+int			 aggregate_focus(struct aggregate *, const char *regex,
+			     char **cause);
+/* Drop the samples whose stack has a frame matching regex; the same. */
+int			 aggregate_exclude(struct aggregate *,
+			     const char *regex, char **cause);
 /* Add the samples of a profile.  Return 0 or -ENOMEM. */
 int			 aggregate_add(struct aggregate *,
 			     const struct reader_profile *);
@@ -151,6 +193,22 @@ uint32_t		*aggregate_by_self(const struct aggregate *);
 int			 aggregate_collapsed(const struct aggregate *,
 			     struct aggregate_line **, size_t *n);
 /*
+ * Call fn(arg, text, count) for each leaf node with samples, in no
+ * particular order, with its collapsed text (as aggregate_collapsed(),
+ * valid during the call) and self count; two nodes may read the same.
+ * Memory for one line at a time: for big reports.  Return 0, -ENOMEM, or
+ * the first non-zero value fn returned.
+ */
+int			 aggregate_collapsed_each(const struct aggregate *,
+			     int (*fn)(void *, const char *, uint64_t),
+			     void *arg);
+/*
+ * Sort collapsed lines by text and add up those that read the same (their
+ * texts freed).  Return the number of lines left.
+ */
+size_t			 aggregate_lines_merge(struct aggregate_line *,
+			     size_t);
+/*
  * Write where a frame is, without parentheses, into buf: "file:line" for a
  * Python frame (line -1: "file:?"), "file.c:line" for a native frame with
  * DWARF, its object file's basename otherwise; "" for a pseudo-frame.
@@ -159,5 +217,25 @@ void			 aggregate_where(const struct aggregate_func *,
 			     int line, char *buf, size_t size);
 /* Free lines from aggregate_collapsed(). */
 void			 aggregate_lines_free(struct aggregate_line *, size_t);
+/*
+ * Self samples per (function, line executing), over every node of the
+ * tree: the pairs with samples, hottest first (then by name, file and
+ * line).  Return 0 with an allocated array of *n, or -ENOMEM.
+ */
+int			 aggregate_hot_lines(const struct aggregate *,
+			     struct aggregate_hot **, size_t *n);
+/*
+ * The child node of parent for (func, line), or AGGREGATE_NONE: to walk
+ * another aggregate's tree along this one's.
+ */
+uint32_t		 aggregate_find_child(const struct aggregate *,
+			     uint32_t parent, uint32_t func, int line);
+/*
+ * The index in agg of the function of the same identity (name, file,
+ * module, first line, kind) as f, from another aggregate; AGGREGATE_NONE
+ * if agg has none.
+ */
+uint32_t		 aggregate_find(const struct aggregate *agg,
+			     const struct aggregate_func *f);
 
 #endif

@@ -27,6 +27,7 @@ static const struct {
 	{ "tree", report_tree },
 	{ "collapsed", report_collapsed },
 	{ "info", report_info },
+	{ "diffgraph", report_diffgraph },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
 
@@ -37,6 +38,12 @@ enum {
 	OPT_FOLD,
 	OPT_NO_FOLD,
 	OPT_DEBUG_DIR,
+	OPT_DIFF,
+	OPT_FOCUS,
+	OPT_EXCLUDE,
+	OPT_LINES,
+	OPT_SINCE,
+	OPT_UNTIL,
 };
 
 static const struct option report_longopts[] = {
@@ -49,6 +56,12 @@ static const struct option report_longopts[] = {
 	{ "fold", no_argument, NULL, OPT_FOLD },
 	{ "no-fold", no_argument, NULL, OPT_NO_FOLD },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "diff", required_argument, NULL, OPT_DIFF },
+	{ "focus", required_argument, NULL, OPT_FOCUS },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -73,9 +86,36 @@ report_usage(FILE *f)
 "                                     frames joined by ';', then the count\n"
 "                                     (flamegraph.pl, speedscope, inferno)\n"
 "                          info       the profile's metadata and counters\n"
+"                          diffgraph  with --diff: a differential flame\n"
+"                                     graph (SVG; red grew, blue shrank)\n"
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
-"  -n, --limit=N         rows of the top report (default: %d, 0: all)\n"
-"      --min-percent=P   leave out tree nodes below P%% of the samples\n"
+"  -n, --limit=N         rows of the top and lines reports (default: %d,\n"
+"                        0: all)\n"
+"      --min-percent=P   leave out what has less than P%% of the samples:\n"
+"                        top and lines rows (self samples), tree nodes,\n"
+"                        collapsed stacks\n"
+"      --lines           the hottest lines instead of functions: self\n"
+"                        samples per function and line, with the source\n"
+"                        line quoted when the file can be read\n"
+"      --diff=BASE       compare with the profile BASE (repeatable: added\n"
+"                        together), in percentages of each one's samples:\n"
+"                        top gives base%%, new%% and change per function,\n"
+"                        sorted by the size of the change; collapsed gives\n"
+"                        \"stack base new\" lines, base counts scaled to the\n"
+"                        new total (difffolded.pl, flamegraph.pl, inferno)\n"
+"\n"
+"Filters (for every format; percentages are of the samples kept):\n"
+"      --since=T         leave out samples before T, seconds from the\n"
+"                        profile's start (1.5, 1.5s, 1500ms)\n"
+"      --until=T         leave out samples from T on\n"
+"      --focus=REGEX     keep only the samples whose stack has a frame\n"
+"                        matching REGEX (POSIX extended, tried on the\n"
+"                        function name, on \"file:line\" and on the native\n"
+"                        library); the whole stack is kept, callers too\n"
+"      --exclude=REGEX   leave out the samples whose stack has a frame\n"
+"                        matching REGEX\n"
+"  --focus and --exclude may be repeated: a sample is kept if a frame\n"
+"  matches any --focus and none matches any --exclude.\n"
 "\n"
 "Native stacks (profiles recorded with PYSIG_NATIVE=1, the default):\n"
 "  By default each sample's native and Python stacks are merged: every\n"
@@ -156,15 +196,44 @@ report_parse_percent(const char *opt, const char *s)
 	return v;
 }
 
+/*
+ * Parse a time from the profile's start, "1.5", "1.5s" or "1500ms", into
+ * microseconds.
+ */
+static int64_t
+report_parse_time(const char *opt, const char *s)
+{
+	char	*end;
+	double	 v, scale = 1e6;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (strcmp(end, "ms") == 0)
+		scale = 1e3;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		end = NULL;
+	if (*s == '\0' || end == NULL || end == s || errno != 0 ||
+	    !(v >= 0 && v * scale < 9e18))
+		report_usage_error("%s: not a time from the profile's start "
+		    "(seconds, or with s or ms): '%s'", opt, s);
+	return (int64_t)(v * scale + 0.5);
+}
+
 /* Print a string with control characters shown as '?'. */
 void
 report_text(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fputc('?', f);
-		else
-			fputc(*s, f);
+	size_t	n;
+
+	while (*s != '\0') {
+		/* Runs of printable bytes in one write. */
+		for (n = 0; (unsigned char)s[n] >= 0x20 && s[n] != 0x7f; n++)
+			;
+		fwrite(s, 1, n, f);
+		if (s[n] == '\0')
+			break;
+		fputc('?', f);
+		s += n + 1;
 	}
 }
 
@@ -179,39 +248,53 @@ report_width(const char *s)
 	return n;
 }
 
+/* A count as a percentage of all samples (of agg). */
+double
+report_percent_of(const struct aggregate *agg, uint64_t count)
+{
+	if (agg->samples == 0)
+		return 0.0;
+	return 100.0 * (double)count / (double)agg->samples;
+}
+
 /* A count as a percentage of all samples. */
 double
 report_percent(const struct report *r, uint64_t count)
 {
-	if (r->agg->samples == 0)
-		return 0.0;
-	return 100.0 * (double)count / (double)r->agg->samples;
+	return report_percent_of(r->agg, count);
+}
+
+/* Print the one-line summary of an aggregate: files, samples, duration. */
+void
+report_summary_of(FILE *f, const struct aggregate *agg)
+{
+	fprintf(f, "%zu file%s, %llu sample%s", agg->files,
+	    agg->files == 1 ? "" : "s", (unsigned long long)agg->samples,
+	    agg->samples == 1 ? "" : "s");
+	if (agg->samples != agg->samples_read)
+		fprintf(f, " (of %llu; filtered)",
+		    (unsigned long long)agg->samples_read);
+	if (agg->durations == agg->files && agg->files != 0)
+		fprintf(f, ", %.3f s", (double)agg->duration_ns / 1e9);
+	fputc('\n', f);
 }
 
 /* Print the one-line summary: files, samples, duration. */
 void
 report_summary(struct report *r)
 {
-	const struct aggregate	*agg = r->agg;
-
-	fprintf(r->out, "%zu file%s, %llu sample%s", agg->files,
-	    agg->files == 1 ? "" : "s", (unsigned long long)agg->samples,
-	    agg->samples == 1 ? "" : "s");
-	if (agg->durations == agg->files && agg->files != 0)
-		fprintf(r->out, ", %.3f s", (double)agg->duration_ns / 1e9);
-	fputc('\n', r->out);
+	report_summary_of(r->out, r->agg);
 }
 
 /* Load every profile, warning about those cut short. */
-static void
-report_load(struct report *r, char **files, size_t n)
+static struct reader_profile **
+report_load(char **files, size_t n)
 {
-	struct reader_profile	*p;
-	char			*cause;
-	size_t			 i;
+	struct reader_profile	**profiles, *p;
+	char			 *cause;
+	size_t			  i;
 
-	r->profiles = calloc(n, sizeof *r->profiles);
-	if (r->profiles == NULL)
+	if ((profiles = calloc(n + 1, sizeof *profiles)) == NULL)
 		report_fatal("out of memory");
 	for (i = 0; i < n; i++) {
 		p = reader_load(files[i], &cause);
@@ -229,8 +312,73 @@ report_load(struct report *r, char **files, size_t n)
 			    "never written (the process did not exit "
 			    "cleanly)\n", files[i],
 			    (unsigned long long)p->unresolved);
-		r->profiles[r->nprofiles++] = p;
+		profiles[i] = p;
 	}
+	return profiles;
+}
+
+/* Options that make an aggregate. */
+struct report_options {
+	enum aggregate_view	 view;
+	int			 no_fold;
+	const char		*debug_dirs;
+	int64_t			 since_us;
+	int64_t			 until_us;
+	char			**focus;
+	size_t			 nfocus;
+	char			**exclude;
+	size_t			 nexclude;
+};
+
+/* Aggregate profiles with the options, finished. */
+static struct aggregate *
+report_aggregate(const struct report_options *o,
+    struct reader_profile **profiles, size_t n)
+{
+	struct aggregate	*agg;
+	char			*cause;
+	size_t			 i;
+	int			 error;
+
+	if ((agg = aggregate_create()) == NULL)
+		report_fatal("out of memory");
+	agg->view = o->view;
+	agg->no_fold = o->no_fold;
+	agg->debug_dirs = o->debug_dirs;
+	agg->since_us = o->since_us;
+	agg->until_us = o->until_us;
+	for (i = 0; i < o->nfocus + o->nexclude; i++) {
+		if (i < o->nfocus)
+			error = aggregate_focus(agg, o->focus[i], &cause);
+		else
+			error = aggregate_exclude(agg, o->exclude[i - o->nfocus],
+			    &cause);
+		if (error == -EINVAL)
+			report_usage_error("--%s: %s", i < o->nfocus ?
+			    "focus" : "exclude", cause != NULL ? cause :
+			    "out of memory");
+		if (error != 0)
+			report_fatal("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (aggregate_add(agg, profiles[i]) != 0)
+			report_fatal("out of memory");
+	}
+	if (aggregate_finish(agg) != 0)
+		report_fatal("out of memory");
+	return agg;
+}
+
+/* Add an option's value to a list. */
+static void
+report_push(char ***list, size_t *n, char *value)
+{
+	char	**p;
+
+	if ((p = realloc(*list, (*n + 1) * sizeof **list)) == NULL)
+		report_fatal("out of memory");
+	p[(*n)++] = value;
+	*list = p;
 }
 
 /*
@@ -260,16 +408,21 @@ report_native_warnings(struct report *r)
 int
 main(int argc, char **argv)
 {
-	struct report	 r;
-	const char	*output = NULL;
-	int		(*fn)(struct report *) = report_top;
-	enum aggregate_view view = AGGREGATE_VIEW_MIXED;
-	const char	*debug_dirs = NULL;
-	int		 ch, found, error, no_fold = 0;
-	size_t		 i;
+	struct report		  r;
+	struct report_options	  o;
+	struct reader_profile	**base;
+	char			**diff = NULL;
+	const char		 *output = NULL, *format = NULL;
+	int			(*fn)(struct report *) = report_top;
+	int			  ch, found, error, lines = 0;
+	size_t			  i, ndiff = 0;
 
 	memset(&r, 0, sizeof r);
+	memset(&o, 0, sizeof o);
 	r.limit = REPORT_DEFAULT_LIMIT;
+	o.view = AGGREGATE_VIEW_MIXED;
+	o.since_us = INT64_MIN;
+	o.until_us = INT64_MAX;
 	/* Symbolization reads local files only: no debuginfod downloads. */
 	unsetenv("DEBUGINFOD_URLS");
 	while ((ch = getopt_long(argc, argv, "f:o:n:hV", report_longopts,
@@ -285,7 +438,9 @@ main(int argc, char **argv)
 			}
 			if (!found)
 				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed or info)", optarg);
+				    "tree, collapsed, info or diffgraph)",
+				    optarg);
+			format = optarg;
 			break;
 		case 'o':
 			output = optarg;
@@ -298,19 +453,37 @@ main(int argc, char **argv)
 			    optarg);
 			break;
 		case OPT_PYTHON_ONLY:
-			view = AGGREGATE_VIEW_PYTHON;
+			o.view = AGGREGATE_VIEW_PYTHON;
 			break;
 		case OPT_NATIVE_ONLY:
-			view = AGGREGATE_VIEW_NATIVE;
+			o.view = AGGREGATE_VIEW_NATIVE;
 			break;
 		case OPT_FOLD:
-			no_fold = 0;
+			o.no_fold = 0;
 			break;
 		case OPT_NO_FOLD:
-			no_fold = 1;
+			o.no_fold = 1;
 			break;
 		case OPT_DEBUG_DIR:
-			debug_dirs = optarg;
+			o.debug_dirs = optarg;
+			break;
+		case OPT_DIFF:
+			report_push(&diff, &ndiff, optarg);
+			break;
+		case OPT_FOCUS:
+			report_push(&o.focus, &o.nfocus, optarg);
+			break;
+		case OPT_EXCLUDE:
+			report_push(&o.exclude, &o.nexclude, optarg);
+			break;
+		case OPT_LINES:
+			lines = 1;
+			break;
+		case OPT_SINCE:
+			o.since_us = report_parse_time("--since", optarg);
+			break;
+		case OPT_UNTIL:
+			o.until_us = report_parse_time("--until", optarg);
 			break;
 		case 'h':
 			report_usage(stdout);
@@ -327,20 +500,35 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		report_usage_error("no profile given");
+	if (o.since_us != INT64_MIN && o.until_us <= o.since_us)
+		report_usage_error("--until must be later than --since");
+	if (lines && fn != report_top)
+		report_usage_error("--lines is a report of its own; it does "
+		    "not go with --format=%s", format);
+	if (lines)
+		fn = report_lines;
+	if (ndiff != 0 && fn == report_top)
+		fn = report_diff_top;
+	else if (ndiff != 0 && fn == report_collapsed)
+		fn = report_diff_collapsed;
+	else if (ndiff != 0 && fn != report_diffgraph)
+		report_usage_error("--diff goes with --format=top, collapsed "
+		    "or diffgraph only");
+	if (ndiff == 0 && fn == report_diffgraph)
+		report_usage_error("--format=diffgraph needs --diff=BASE");
 
-	report_load(&r, argv + optind, (size_t)(argc - optind));
-	if ((r.agg = aggregate_create()) == NULL)
-		report_fatal("out of memory");
-	r.agg->view = view;
-	r.agg->no_fold = no_fold;
-	r.agg->debug_dirs = debug_dirs;
-	for (i = 0; i < r.nprofiles; i++) {
-		if (aggregate_add(r.agg, r.profiles[i]) != 0)
-			report_fatal("out of memory");
-	}
-	if (aggregate_finish(r.agg) != 0)
-		report_fatal("out of memory");
+	r.profiles = report_load(argv + optind, (size_t)(argc - optind));
+	r.nprofiles = (size_t)(argc - optind);
+	r.agg = report_aggregate(&o, r.profiles, r.nprofiles);
 	report_native_warnings(&r);
+	if (ndiff != 0) {
+		/* Only the base's aggregate is used: free its profiles. */
+		base = report_load(diff, ndiff);
+		r.base = report_aggregate(&o, base, ndiff);
+		for (i = 0; i < ndiff; i++)
+			reader_free(base[i]);
+		free(base);
+	}
 
 	/* Opened only now, so a bad profile does not clobber it. */
 	r.out = stdout;
@@ -355,8 +543,12 @@ main(int argc, char **argv)
 		    strerror(errno != 0 ? errno : EIO));
 
 	aggregate_free(r.agg);
+	aggregate_free(r.base);
 	for (i = 0; i < r.nprofiles; i++)
 		reader_free(r.profiles[i]);
 	free(r.profiles);
+	free(diff);
+	free(o.focus);
+	free(o.exclude);
 	return 0;
 }

@@ -3,7 +3,9 @@
  * one block per file separated by a blank line.  The HEADER keys come in
  * file order (the "arg" keys joined into one command_line, shell-quoted),
  * then what was read, then the STATS or TRAILER counters, then whether the
- * process exited cleanly and where the file was cut short.
+ * process exited cleanly and where the file was cut short.  With a time
+ * window or focus and exclude filters, a block after the files says which
+ * and how many samples they kept (over all the files).
  */
 
 #include "config.h"
@@ -132,6 +134,37 @@ info_profile(FILE *f, const struct reader_profile *p)
 		    (unsigned long long)p->unknown_records);
 }
 
+/* Print the time window and filters, and the samples they kept. */
+static void
+info_filters(FILE *f, const struct aggregate *agg)
+{
+	size_t	i;
+
+	if (agg->since_us != INT64_MIN || agg->until_us != INT64_MAX) {
+		fputs("\nwindow:", f);
+		if (agg->since_us != INT64_MIN)
+			fprintf(f, " from %.3f s", (double)agg->since_us / 1e6);
+		if (agg->until_us != INT64_MAX)
+			fprintf(f, " until %.3f s", (double)agg->until_us / 1e6);
+		fputs(" (from each profile's start)\n", f);
+		fprintf(f, "samples_in_window: %llu of %llu\n",
+		    (unsigned long long)agg->samples_window,
+		    (unsigned long long)agg->samples_read);
+		if (agg->durations == agg->files)
+			fprintf(f, "window_duration: %.3f s\n",
+			    (double)agg->duration_ns / 1e9);
+	} else if (agg->nfocus + agg->nexclude != 0)
+		fputc('\n', f);
+	for (i = 0; i < agg->nfocus; i++)
+		info_pair(f, "focus", agg->focus[i]);
+	for (i = 0; i < agg->nexclude; i++)
+		info_pair(f, "exclude", agg->exclude[i]);
+	if (agg->nfocus + agg->nexclude != 0)
+		fprintf(f, "samples_kept: %llu of %llu\n",
+		    (unsigned long long)agg->samples,
+		    (unsigned long long)agg->samples_window);
+}
+
 /* Print the info report. */
 int
 report_info(struct report *r)
@@ -146,6 +179,7 @@ report_info(struct report *r)
 			fputc('\n', r->out);
 		info_profile(r->out, r->profiles[i]);
 	}
+	info_filters(r->out, agg);
 	if (agg->native_samples == 0)
 		return 0;
 	/* How the native stacks merged, over all the files. */

@@ -22,13 +22,21 @@
 static void
 tree_node(struct report *r, const struct aggregate_node *node)
 {
+	static const char		 tree_spaces[256] = { [0 ... 255] = ' ' };
 	const struct aggregate_func	*fn = &r->agg->funcs[node->func];
-	uint32_t			 i;
+	uint32_t			 i, n;
 
 	fprintf(r->out, "%5.1f%%  %5.1f%%  ", report_percent(r, node->total),
 	    report_percent(r, node->self));
-	for (i = 1; i < node->depth && i <= TREE_MAX_DEPTH; i++)
-		fprintf(r->out, "%*s", TREE_INDENT, "");
+	/* One write for the indentation: a deep tree has many levels. */
+	for (i = 1; i < node->depth && i <= TREE_MAX_DEPTH; i += n) {
+		n = node->depth - i;
+		if (n > TREE_MAX_DEPTH + 1 - i)
+			n = TREE_MAX_DEPTH + 1 - i;
+		if (n > sizeof tree_spaces / TREE_INDENT)
+			n = sizeof tree_spaces / TREE_INDENT;
+		fwrite(tree_spaces, TREE_INDENT, n, r->out);
+	}
 	if (node->depth > TREE_MAX_DEPTH)
 		fprintf(r->out, "[depth %u] ", node->depth);
 	report_text(r->out, fn->name);

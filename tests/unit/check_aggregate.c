@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,24 @@ native_only_line(struct aggregate *agg, char *names, size_t size)
 	aggregate_lines_free(lines, n);
 }
 
+/* Aggregate a profile with filters: focus and exclude expressions. */
+static struct aggregate *
+aggregate_filtered(struct reader_profile *p, const char **focus,
+    const char **exclude)
+{
+	struct aggregate	*agg = aggregate_create();
+	char			*cause;
+
+	ck_assert_ptr_nonnull(agg);
+	for (; focus != NULL && *focus != NULL; focus++)
+		ck_assert_int_eq(aggregate_focus(agg, *focus, &cause), 0);
+	for (; exclude != NULL && *exclude != NULL; exclude++)
+		ck_assert_int_eq(aggregate_exclude(agg, *exclude, &cause), 0);
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	return agg;
+}
+
 /*
  * A stack of <module> -> caller -> (C) ext_func -> callback -> (C)
  * ext_burn, recorded as the handler does (native addresses leaf first, the
@@ -377,6 +396,33 @@ START_TEST(test_native_views)
 			ck_assert_msg(strncmp(where, "check_aggregate", 15) ==
 			    0, "ext_func is at %s", where);
 		}
+		aggregate_free(agg);
+	}
+
+	/*
+	 * Focus and exclude see native frames in the mixed view: by name, by
+	 * "file.c:line" or object file, by object file.
+	 */
+	{
+		const char	*name[] = { "^ext_burn$", NULL };
+		const char	*place[] = { "^check_aggregate", NULL };
+		const char	*gone[] = { "^stripped_eval$", NULL };
+		char		 module[4200];
+		const char	*mod[] = { module, NULL };
+
+		snprintf(module, sizeof module, "^%s$", strrchr(path, '/') + 1);
+		agg = aggregate_filtered(p, name, NULL);
+		ck_assert_uint_eq(agg->samples, 1);
+		aggregate_free(agg);
+		agg = aggregate_filtered(p, place, NULL);
+		ck_assert_uint_eq(agg->samples, 1);
+		aggregate_free(agg);
+		agg = aggregate_filtered(p, NULL, mod);
+		ck_assert_uint_eq(agg->samples, 0);
+		aggregate_free(agg);
+		/* Folded away in the mixed view: nothing to match. */
+		agg = aggregate_filtered(p, gone, NULL);
+		ck_assert_uint_eq(agg->samples, 0);
 		aggregate_free(agg);
 	}
 	reader_free(p);
@@ -799,6 +845,401 @@ START_TEST(test_million_samples)
 }
 END_TEST
 
+/* main calls parse (3), then render (4) which calls parse (2); idle 1. */
+static struct reader_profile *
+filter_profile(void)
+{
+	struct tprof	t;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "app.py", 1);
+	tprof_code(&t, 2, "parse", "lib/parser.py", 10);
+	tprof_code(&t, 3, "render", "lib/view.py", 20);
+	tprof_code(&t, 4, "idle", "app.py", 30);
+	tprof_sample(&t, 0, "1:0 2:0", 3);
+	tprof_sample(&t, 0, "1:6 3:0", 4);
+	tprof_sample(&t, 0, "1:6 3:10 2:6", 2);
+	tprof_sample(&t, 0, "4:0", 1);
+	return tprof_read(&t);
+}
+
+START_TEST(test_focus)
+{
+	struct reader_profile	*p = filter_profile();
+	struct aggregate	*agg;
+	const char		*by_name[] = { "^parse$", NULL };
+	const char		*by_file[] = { "view\\.py:2[0-9]$", NULL };
+	const char		*by_line[] = { "parser\\.py:17", NULL };
+	const char		*two[] = { "idle", "^render", NULL };
+	const char		*none[] = { "nothing", NULL };
+	char			*s;
+
+	/* Stacks through parse, kept whole: callers and callees. */
+	agg = aggregate_filtered(p, by_name, NULL);
+	ck_assert_uint_eq(agg->samples_read, 10);
+	ck_assert_uint_eq(agg->samples_window, 10);
+	ck_assert_uint_eq(agg->samples, 5);
+	ck_assert_uint_eq(agg->nodes[0].total, 5);
+	ck_assert_uint_eq(func(agg, "main", NULL)->total, 5);
+	ck_assert_uint_eq(func(agg, "render", NULL)->total, 2);
+	ck_assert_uint_eq(func(agg, "render", NULL)->self, 0);
+	ck_assert_uint_eq(func(agg, "idle", NULL)->total, 0);
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "main (app.py:2);parse (lib/parser.py:11) 3\n"
+	    "main (app.py:4);render (lib/view.py:24);parse (lib/parser.py:13) 2\n");
+	free(s);
+	aggregate_free(agg);
+
+	/* On "file:line": render runs lines 21 and 24. */
+	agg = aggregate_filtered(p, by_file, NULL);
+	ck_assert_uint_eq(agg->samples, 6);
+	aggregate_free(agg);
+	/* The line matters: parse at line 13 (offset 6) only. */
+	agg = aggregate_filtered(p, by_line, NULL);
+	ck_assert_uint_eq(agg->samples, 0);
+	aggregate_free(agg);
+	by_line[0] = "parser\\.py:13";
+	agg = aggregate_filtered(p, by_line, NULL);
+	ck_assert_uint_eq(agg->samples, 2);
+	aggregate_free(agg);
+
+	/* Several: any of them. */
+	agg = aggregate_filtered(p, two, NULL);
+	ck_assert_uint_eq(agg->samples, 7);
+	ck_assert_uint_eq(func(agg, "idle", NULL)->self, 1);
+	ck_assert_uint_eq(func(agg, "parse", NULL)->total, 2);
+	aggregate_free(agg);
+
+	/* Nothing matches: nothing left, and nothing breaks. */
+	agg = aggregate_filtered(p, none, NULL);
+	ck_assert_uint_eq(agg->samples, 0);
+	ck_assert_uint_eq(agg->nodes[0].child, AGGREGATE_NONE);
+	s = collapsed(agg);
+	ck_assert_str_eq(s, "");
+	free(s);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_exclude)
+{
+	struct reader_profile	*p = filter_profile();
+	struct aggregate	*agg;
+	const char		*render[] = { "render", NULL };
+	const char		*parse[] = { "parse", NULL };
+	const char		*both[] = { "^idle$", "lib/view", NULL };
+	char			*cause = NULL;
+	char			*s;
+
+	/* Stacks through render are dropped, wherever it is. */
+	agg = aggregate_filtered(p, NULL, render);
+	ck_assert_uint_eq(agg->samples, 4);
+	ck_assert_uint_eq(func(agg, "parse", NULL)->self, 3);
+	ck_assert_uint_eq(func(agg, "render", NULL)->total, 0);
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "idle (app.py:31) 1\n"
+	    "main (app.py:2);parse (lib/parser.py:11) 3\n");
+	free(s);
+	aggregate_free(agg);
+
+	/* Repeated: any of them drops a stack. */
+	agg = aggregate_filtered(p, NULL, both);
+	ck_assert_uint_eq(agg->samples, 3);
+	aggregate_free(agg);
+
+	/* Focus and exclude together: exclude wins. */
+	agg = aggregate_filtered(p, parse, render);
+	ck_assert_uint_eq(agg->samples, 3);
+	ck_assert_uint_eq(func(agg, "main", NULL)->total, 3);
+	aggregate_free(agg);
+
+	/* A bad expression is refused with a reason. */
+	agg = aggregate_create();
+	ck_assert_int_eq(aggregate_exclude(agg, "(unclosed", &cause), -EINVAL);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "(unclosed"));
+	free(cause);
+	ck_assert_uint_eq(agg->nexclude, 0);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_focus_pseudo)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	char			*cause;
+
+	/* Pseudo-frames are frames too. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "m.py", 1);
+	tprof_sample(&t, STACK_NOPY, "", 2);
+	tprof_sample(&t, 0, "1:0", 3);
+	p = tprof_read(&t);
+	agg = aggregate_create();
+	ck_assert_int_eq(aggregate_focus(agg, "^\\[thread without", &cause),
+	    0);
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 2);
+	ck_assert_uint_eq(func(agg, "main", NULL)->total, 0);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_time_window)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*agg;
+	const struct aggregate_sample *as;
+	size_t			 i;
+
+	/* Samples every 4 ms: a at 4-20 ms, b at 24-40 ms, a at 44 ms. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "a", "w.py", 1);
+	tprof_code(&t, 2, "b", "w.py", 10);
+	tprof_sample(&t, 0, "1:0", 5);
+	tprof_sample(&t, 0, "2:0", 5);
+	tprof_sample(&t, 0, "1:0", 1);
+	p[0] = tprof_read(&t);
+	/* Another file, its own start: b at 4 and 8 ms. */
+	tprof_open(&t);
+	tprof_code(&t, 2, "b", "w.py", 10);
+	tprof_sample(&t, 0, "2:0", 2);
+	p[1] = tprof_read(&t);
+
+	/* [22 ms, 40 ms): the b of the first file, 36 ms of it. */
+	agg = aggregate_create();
+	agg->since_us = 22000;
+	agg->until_us = 40000;
+	agg->keep_samples = 1;
+	ck_assert_int_eq(aggregate_add(agg, p[0]), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples_read, 11);
+	ck_assert_uint_eq(agg->samples_window, 4);
+	ck_assert_uint_eq(agg->samples, 4);
+	ck_assert_uint_eq(func(agg, "b", NULL)->self, 4);
+	ck_assert_uint_eq(func(agg, "a", NULL)->total, 0);
+	ck_assert_uint_eq(agg->duration_ns, 18000000);
+	ck_assert_uint_eq(agg->nsample_list, 4);
+	for (i = 0; i < agg->nsample_list; i++) {
+		as = &agg->sample_list[i];
+		ck_assert_int_eq(as->time_us, 24000 + 4000 * (int64_t)i);
+		ck_assert_str_eq(agg->funcs[agg->nodes[as->node].func].name,
+		    "b");
+	}
+	aggregate_free(agg);
+
+	/* Since alone, each file from its own start; a window past the end. */
+	agg = aggregate_create();
+	agg->since_us = 8000;
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(aggregate_add(agg, p[i]), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples_read, 13);
+	ck_assert_uint_eq(agg->samples, 11);
+	ck_assert_uint_eq(func(agg, "a", NULL)->self, 5);
+	ck_assert_uint_eq(func(agg, "b", NULL)->self, 6);
+	/* 44 - 8 ms and 8 - 8 ms. */
+	ck_assert_uint_eq(agg->duration_ns, 36000000);
+	aggregate_free(agg);
+
+	agg = aggregate_create();
+	agg->until_us = 4000;
+	ck_assert_int_eq(aggregate_add(agg, p[0]), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 0);
+	ck_assert_uint_eq(agg->duration_ns, 4000000);
+	aggregate_free(agg);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
+START_TEST(test_window_and_focus)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	char			*cause;
+
+	/* The window first, then the focus on what is left. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "w.py", 1);
+	tprof_code(&t, 2, "a", "w.py", 10);
+	tprof_code(&t, 3, "b", "w.py", 20);
+	tprof_sample(&t, 0, "1:0 2:0", 5);	/* 4-20 ms */
+	tprof_sample(&t, 0, "1:0 3:0", 5);	/* 24-40 ms */
+	tprof_sample(&t, 0, "1:0 2:0", 5);	/* 44-60 ms */
+	p = tprof_read(&t);
+	agg = aggregate_create();
+	agg->since_us = 10000;
+	agg->until_us = 50000;
+	agg->keep_samples = 1;
+	ck_assert_int_eq(aggregate_focus(agg, "^a$", &cause), 0);
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples_read, 15);
+	ck_assert_uint_eq(agg->samples_window, 10);
+	ck_assert_uint_eq(agg->samples, 5);	/* 12-20 and 44-48 ms */
+	ck_assert_uint_eq(agg->nsample_list, 5);
+	ck_assert_int_eq(agg->sample_list[2].time_us, 20000);
+	ck_assert_int_eq(agg->sample_list[3].time_us, 44000);
+	ck_assert_uint_eq(func(agg, "b", NULL)->total, 0);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_hot_lines)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct aggregate_hot	*hot;
+	size_t			 n;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "h.py", 1);
+	tprof_code(&t, 2, "helper", "h.py", 10);
+	tprof_code(&t, 3, "other", "h.py", 20);
+	/* helper line 11 from two callers: one line of 3 + 2. */
+	tprof_sample(&t, 0, "1:0 2:0", 3);
+	tprof_sample(&t, 0, "1:6 3:0 2:0", 2);
+	tprof_sample(&t, 0, "1:6 3:0 2:10", 4);
+	tprof_sample(&t, 0, "1:6 3:6", 1);
+	tprof_sample(&t, 0, "1:0", 1);
+	p = tprof_read(&t);
+	agg = aggregate(&p, 1);
+	ck_assert_int_eq(aggregate_hot_lines(agg, &hot, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(agg->funcs[hot[0].func].name, "helper");
+	ck_assert_int_eq(hot[0].line, 11);
+	ck_assert_uint_eq(hot[0].self, 5);
+	ck_assert_str_eq(agg->funcs[hot[1].func].name, "helper");
+	ck_assert_int_eq(hot[1].line, 14);
+	ck_assert_uint_eq(hot[1].self, 4);
+	/* Ties by name. */
+	ck_assert_str_eq(agg->funcs[hot[2].func].name, "main");
+	ck_assert_int_eq(hot[2].line, 2);
+	ck_assert_uint_eq(hot[2].self, 1);
+	ck_assert_str_eq(agg->funcs[hot[3].func].name, "other");
+	ck_assert_int_eq(hot[3].line, 23);
+	free(hot);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
+START_TEST(test_find)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*a, *b;
+	uint32_t		 k;
+
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "f.py", 1);
+	tprof_code(&t, 2, "work", "f.py", 10);
+	tprof_sample(&t, 0, "1:0 2:0", 1);
+	p[0] = tprof_read(&t);
+	tprof_open(&t);
+	tprof_code(&t, 5, "work", "f.py", 10);
+	tprof_code(&t, 6, "work", "g.py", 10);
+	tprof_sample(&t, 0, "6:0 5:0", 1);
+	p[1] = tprof_read(&t);
+	a = aggregate(&p[0], 1);
+	b = aggregate(&p[1], 1);
+	k = aggregate_find(b, func(a, "work", NULL));
+	ck_assert_uint_ne(k, AGGREGATE_NONE);
+	ck_assert_str_eq(b->funcs[k].file, "f.py");
+	ck_assert_uint_eq(aggregate_find(b, func(a, "main", NULL)),
+	    AGGREGATE_NONE);
+	k = aggregate_find(a, func(b, "work", "g.py"));
+	ck_assert_uint_eq(k, AGGREGATE_NONE);
+	aggregate_free(a);
+	aggregate_free(b);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
+/*
+ * Count the lines given by aggregate_collapsed_each(): sums[0] lines,
+ * sums[1] samples; stop with 7 if sums[2] is set.
+ */
+static int
+count_line(void *arg, const char *text, uint64_t count)
+{
+	uint64_t	*sums = arg;
+
+	ck_assert_ptr_eq(strstr(text, "main (f.py:2);work (f.py:"), text);
+	sums[0]++;
+	sums[1] += count;
+	return sums[2] != 0 ? 7 : 0;
+}
+
+START_TEST(test_walk_other)
+{
+	struct tprof		 t;
+	struct reader_profile	*p[2];
+	struct aggregate	*a, *b;
+	uint32_t		 na, nb, fa, fb;
+	uint64_t		 sums[3] = { 0, 0, 0 };
+
+	/* The same tree in two files, under other ids, one more leaf in b. */
+	tprof_open(&t);
+	tprof_code(&t, 1, "main", "f.py", 1);
+	tprof_code(&t, 2, "work", "f.py", 10);
+	tprof_sample(&t, 0, "1:0 2:0", 2);
+	tprof_sample(&t, 0, "1:0 2:6", 1);
+	p[0] = tprof_read(&t);
+	tprof_open(&t);
+	tprof_code(&t, 8, "work", "f.py", 10);
+	tprof_code(&t, 9, "main", "f.py", 1);
+	tprof_sample(&t, 0, "9:0 8:6", 5);
+	tprof_sample(&t, 0, "9:0 8:10", 4);
+	p[1] = tprof_read(&t);
+	a = aggregate(&p[0], 1);
+	b = aggregate(&p[1], 1);
+
+	/* main (line 2) -> work (line 13) in a, found in b. */
+	na = a->nodes[0].child;
+	fb = aggregate_find(b, &a->funcs[a->nodes[na].func]);
+	nb = aggregate_find_child(b, 0, fb, a->nodes[na].line);
+	ck_assert_uint_ne(nb, AGGREGATE_NONE);
+	ck_assert_uint_eq(b->nodes[nb].total, 9);
+	fa = aggregate_find(a, func(b, "work", NULL));
+	fb = aggregate_find(b, &a->funcs[fa]);
+	ck_assert_uint_eq(b->funcs[fb].self, 9);
+	ck_assert_uint_eq(aggregate_find_child(b, nb, fb, 13), b->nodes[nb].child);
+	ck_assert_uint_eq(b->nodes[aggregate_find_child(b, nb, fb, 13)].self, 5);
+	/* Not there: line 11 of work, work at the root. */
+	ck_assert_uint_eq(aggregate_find_child(b, nb, fb, 11), AGGREGATE_NONE);
+	ck_assert_uint_eq(aggregate_find_child(b, 0, fb, 13), AGGREGATE_NONE);
+
+	/* One call per leaf; fn's error stops the walk. */
+	ck_assert_int_eq(aggregate_collapsed_each(b, count_line, sums), 0);
+	ck_assert_uint_eq(sums[0], 2);
+	ck_assert_uint_eq(sums[1], 9);
+	sums[0] = 0;
+	sums[2] = 1;
+	ck_assert_int_eq(aggregate_collapsed_each(b, count_line, sums), 7);
+	ck_assert_uint_eq(sums[0], 1);
+	aggregate_free(a);
+	aggregate_free(b);
+	reader_free(p[0]);
+	reader_free(p[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -818,6 +1259,14 @@ main(void)
 	tcase_add_test(tc, test_empty_profile);
 	tcase_add_test(tc, test_million_samples);
 	tcase_add_test(tc, test_native_views);
+	tcase_add_test(tc, test_focus);
+	tcase_add_test(tc, test_exclude);
+	tcase_add_test(tc, test_focus_pseudo);
+	tcase_add_test(tc, test_time_window);
+	tcase_add_test(tc, test_window_and_focus);
+	tcase_add_test(tc, test_hot_lines);
+	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_walk_other);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
