@@ -27,6 +27,9 @@ static const struct {
 	{ "tree", report_tree },
 	{ "collapsed", report_collapsed },
 	{ "info", report_info },
+	{ "pstats", report_pstats },
+	{ "callgrind", report_callgrind },
+	{ "pprof", report_pprof },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
 
@@ -285,7 +288,8 @@ main(int argc, char **argv)
 			}
 			if (!found)
 				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed or info)", optarg);
+				    "tree, collapsed, info, pstats, callgrind or "
+				    "pprof)", optarg);
 			break;
 		case 'o':
 			output = optarg;
@@ -334,6 +338,9 @@ main(int argc, char **argv)
 	r.agg->view = view;
 	r.agg->no_fold = no_fold;
 	r.agg->debug_dirs = debug_dirs;
+	/* The exporters weigh each sample by its own file's period. */
+	r.agg->keep_samples = r.nprofiles > 1 && (fn == report_pstats ||
+	    fn == report_callgrind || fn == report_pprof);
 	for (i = 0; i < r.nprofiles; i++) {
 		if (aggregate_add(r.agg, r.profiles[i]) != 0)
 			report_fatal("out of memory");

@@ -25,6 +25,9 @@ int	report_top(struct report *);
 int	report_tree(struct report *);
 int	report_collapsed(struct report *);
 int	report_info(struct report *);
+int	report_pstats(struct report *);
+int	report_callgrind(struct report *);
+int	report_pprof(struct report *);
 
 /* Print a string with control characters shown as '?'. */
 void	report_text(FILE *, const char *);
