@@ -11,17 +11,19 @@
  *             3 mapping: id 1, memory_start 2, memory_limit 3,
  *               file_offset 4 (the start's address in the file's
  *               symbols), filename 5, build_id 6 (hex), has_functions 7
- *             4 location: id 1, mapping_id 2 (native code), line 4
- *               {function_id 1, line 2}
+ *             4 location: id 1, mapping_id 2 and address 3 (native
+ *               code), line 4 {function_id 1, line 2}
  *             5 function: id 1, name 2, system_name 3, filename 4,
  *               start_line 5
  *             6 string_table, "" first
  *             9 time_nanos, 10 duration_nanos, 11 period_type,
  *             12 period (1e9 / rate)
  *
- * A location is a function and the line executing in it, as in the call
- * tree: the functions inlined at a native address are separate locations,
- * innermost first like the frames they stand for.
+ * A Python location is a function and the line executing in it, as in the
+ * call tree.  A native location is an address (that of the first sample
+ * that reached its tree node: the interrupted instruction at the leaf, a
+ * return address above) with one line per function inlined there,
+ * innermost first, then the function that holds them.
  */
 
 #include "config.h"
@@ -51,11 +53,19 @@ struct pprof_strings {
 	size_t		  nslots;	/* a power of two */
 };
 
-/* A (function, line) pair of the tree and the location it becomes. */
+/*
+ * A location seen from the tree: a node and, if it is native, the nodes
+ * above it inlined at the same address (bottom is innermost).
+ */
 struct pprof_loc {
-	uint32_t	func;
-	int		line;
-	uint32_t	node;
+	uint64_t	addr;		/* 0 unless native */
+	uint32_t	bottom;
+	uint32_t	top;
+	uint32_t	len;		/* nodes from bottom to top */
+	uint32_t	func_bottom;
+	uint32_t	func_top;
+	int		line_bottom;
+	int		line_top;
 };
 
 /* Make room for n more bytes. */
@@ -210,15 +220,68 @@ pprof_strings_free(struct pprof_strings *t)
 	free(t->slots);
 }
 
-/* Order locations by function, then line. */
+/* Order locations by what makes them different. */
 static int
 pprof_cmp_locs(const void *a, const void *b)
 {
 	const struct pprof_loc	*x = a, *y = b;
 
-	if (x->func != y->func)
-		return x->func < y->func ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->func_bottom != y->func_bottom)
+		return x->func_bottom < y->func_bottom ? -1 : 1;
+	if (x->line_bottom != y->line_bottom)
+		return x->line_bottom < y->line_bottom ? -1 : 1;
+	if (x->func_top != y->func_top)
+		return x->func_top < y->func_top ? -1 : 1;
+	if (x->line_top != y->line_top)
+		return x->line_top < y->line_top ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The location whose innermost node is b. */
+static void
+pprof_loc_make(const struct aggregate *agg, uint32_t b, struct pprof_loc *l)
+{
+	const struct aggregate_node	*nd = &agg->nodes[b];
+
+	memset(l, 0, sizeof *l);
+	l->addr = nd->addr;
+	l->bottom = l->top = b;
+	l->len = 1;
+	while (agg->nodes[l->top].inlined && nd->parent != 0) {
+		l->top = nd->parent;
+		nd = &agg->nodes[l->top];
+		l->len++;
+	}
+	l->func_bottom = agg->nodes[b].func;
+	l->line_bottom = agg->nodes[b].line;
+	l->func_top = nd->func;
+	l->line_top = nd->line;
+}
+
+/* Append a location message, its lines innermost first. */
+static void
+pprof_location(const struct aggregate *agg, const struct pprof_loc *l,
+    uint64_t id, const uint32_t *func_map, struct pprof_buf *b,
+    struct pprof_buf *m, struct pprof_buf *sub)
+{
+	const struct aggregate_node	*nd;
+	uint32_t			 n = l->bottom, k;
+
+	pprof_field(m, 1, id);
+	if (func_map[l->func_bottom] != 0)
+		pprof_field(m, 2, func_map[l->func_bottom]);
+	if (l->addr != 0)
+		pprof_field(m, 3, l->addr);
+	for (k = 0; k < l->len; k++, n = nd->parent) {
+		nd = &agg->nodes[n];
+		pprof_field(sub, 1, (uint64_t)nd->func + 1);
+		if (nd->line > 0)
+			pprof_field(sub, 2, (uint64_t)nd->line);
+		pprof_message(m, 4, sub);
+	}
+	pprof_message(b, 4, m);
 }
 
 /* The last component of a path. */
@@ -382,6 +445,7 @@ report_pprof(struct report *r)
 	struct pprof_loc		*locs = NULL;
 	double				*node_s = NULL, rate;
 	uint32_t			*node_loc = NULL, *func_map = NULL;
+	uint32_t			*node_up = NULL;
 	uint32_t			 n;
 	size_t				 nlocs = 0, i, j;
 	int64_t				 kind, unit, count, name, file;
@@ -395,9 +459,11 @@ report_pprof(struct report *r)
 	if ((node_s = export_node_seconds(r)) == NULL)
 		goto out;
 	node_loc = calloc(agg->nnodes + 1, sizeof *node_loc);
+	node_up = calloc(agg->nnodes + 1, sizeof *node_up);
 	func_map = calloc(agg->nfuncs + 1, sizeof *func_map);
 	locs = calloc(agg->nnodes + 1, sizeof *locs);
-	if (node_loc == NULL || func_map == NULL || locs == NULL)
+	if (node_loc == NULL || node_up == NULL || func_map == NULL ||
+	    locs == NULL)
 		goto out;
 
 	v = export_header(r, "mode");
@@ -438,26 +504,29 @@ report_pprof(struct report *r)
 		pprof_message(&b, 5, &m);
 	}
 
-	/* Locations: the distinct (function, line) pairs of the tree. */
+	/*
+	 * Locations: the distinct (function, line) pairs of the tree, or
+	 * for native code an address and the functions inlined there.
+	 */
 	for (i = 1; i < agg->nnodes; i++) {
-		locs[nlocs].func = agg->nodes[i].func;
-		locs[nlocs].line = agg->nodes[i].line;
-		locs[nlocs++].node = (uint32_t)i;
+		/* Bottoms: leaves, and callers of a function not inlined. */
+		nd = &agg->nodes[i];
+		if (nd->self != 0)
+			node_up[i] = 1;
+		if (!nd->inlined)
+			node_up[nd->parent] = 1;
+	}
+	for (i = 1; i < agg->nnodes; i++) {
+		if (node_up[i])
+			pprof_loc_make(agg, (uint32_t)i, &locs[nlocs++]);
 	}
 	qsort(locs, nlocs, sizeof *locs, pprof_cmp_locs);
 	for (i = 0, j = 0; i < nlocs; i++) {
-		if (i == 0 || pprof_cmp_locs(&locs[i - 1], &locs[i]) != 0) {
-			j++;
-			pprof_field(&m, 1, j);
-			if (func_map[locs[i].func] != 0)
-				pprof_field(&m, 2, func_map[locs[i].func]);
-			pprof_field(&sub, 1, (uint64_t)locs[i].func + 1);
-			if (locs[i].line > 0)
-				pprof_field(&sub, 2, (uint64_t)locs[i].line);
-			pprof_message(&m, 4, &sub);
-			pprof_message(&b, 4, &m);
-		}
-		node_loc[locs[i].node] = (uint32_t)j;
+		if (i == 0 || pprof_cmp_locs(&locs[i - 1], &locs[i]) != 0)
+			pprof_location(agg, &locs[i], ++j, func_map, &b, &m,
+			    &sub);
+		node_loc[locs[i].bottom] = (uint32_t)j;
+		node_up[locs[i].bottom] = agg->nodes[locs[i].top].parent;
 	}
 
 	/* A sample per node with self samples: its stack, leaf first. */
@@ -465,7 +534,7 @@ report_pprof(struct report *r)
 		nd = &agg->nodes[i];
 		if (nd->self == 0)
 			continue;
-		for (n = (uint32_t)i; n != 0; n = agg->nodes[n].parent)
+		for (n = (uint32_t)i; n != 0; n = node_up[n])
 			pprof_varint(&sub, node_loc[n]);
 		pprof_message(&m, 1, &sub);
 		pprof_varint(&sub, nd->self);
@@ -487,6 +556,7 @@ out:
 	free(sub.p);
 	free(locs);
 	free(node_loc);
+	free(node_up);
 	free(func_map);
 	free(node_s);
 	return error;

@@ -168,7 +168,8 @@ def mixed_check(res, d, lines):
                                                   len(mapped)),
               bool(maps) and bool(mapped) and all(
                   strings[int(m["filename"][0])].startswith("/")
-                  for m in maps),
+                  for m in maps) and all(
+                  int(loc.get("address", ["0"])[0]) != 0 for loc in mapped),
               diag + ["mapping: %r" % m for m in maps[:3]])
 
 
