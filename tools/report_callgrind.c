@@ -25,8 +25,9 @@
  * inclusive cost, a recursive call counted once per stack.  Files and
  * names are written once with an id, "(id)" alone afterwards.  A native
  * function's file is its source file or its library, a pseudo-frame's
- * "~".  Names and files are made valid UTF-8 without control characters,
- * so that each stays on its line.
+ * "~".  Functions of one name in one file (before 3.11, methods of two
+ * classes) are told apart as "name:firstline".  Names and files are made
+ * valid UTF-8 without control characters, so that each stays on its line.
  */
 
 #include "config.h"
@@ -53,6 +54,7 @@ struct callgrind {
 	uint32_t	*file_id;	/* file id of each group */
 	uint8_t		*file_seen;	/* per group: its file was written */
 	uint8_t		*name_seen;	/* per group: its name was written */
+	uint8_t		*name_line;	/* per group: name it "name:line" */
 	int		 time;		/* a time event */
 };
 
@@ -110,13 +112,17 @@ callgrind_file(struct callgrind *cg, const char *what, uint32_t g)
 static int
 callgrind_name(struct callgrind *cg, const char *what, uint32_t g)
 {
+	struct export_key	k;
+
 	fprintf(cg->out, "%s=(%u)", what, g + 1);
 	if (!cg->name_seen[g]) {
 		cg->name_seen[g] = 1;
 		fputc(' ', cg->out);
-		if (callgrind_text(cg->out, cg->agg->funcs[cg->rep[g]].name)
-		    != 0)
+		callgrind_key(&cg->agg->funcs[cg->rep[g]], &k);
+		if (callgrind_text(cg->out, k.name) != 0)
 			return -1;
+		if (cg->name_line[g])
+			fprintf(cg->out, ":%d", k.line);
 	}
 	fputc('\n', cg->out);
 	return 0;
@@ -139,6 +145,46 @@ callgrind_cost_line(struct callgrind *cg, int line, uint64_t samples,
 	if (cg->time)
 		fprintf(cg->out, " %llu", callgrind_ns(seconds));
 	fputc('\n', cg->out);
+}
+
+/* Order group indexes by file and name (the groups' array is arg). */
+static int
+callgrind_cmp_names(const void *a, const void *b, void *arg)
+{
+	const struct callgrind	*cg = arg;
+	struct export_key	 x, y;
+	int			 c;
+
+	callgrind_key(&cg->agg->funcs[cg->rep[*(const uint32_t *)a]], &x);
+	callgrind_key(&cg->agg->funcs[cg->rep[*(const uint32_t *)b]], &y);
+	if ((c = strcmp(x.file, y.file)) != 0)
+		return c;
+	return strcmp(x.name, y.name);
+}
+
+/*
+ * Mark the groups whose file and name are another's (Python functions of
+ * one name in one file, such as two classes' __init__ before 3.11's
+ * qualified names): viewers key functions by file and name, so these are
+ * written "name:firstline".  Return 0 or -1 if out of memory.
+ */
+static int
+callgrind_same_names(struct callgrind *cg, size_t ngroups)
+{
+	uint32_t	*order;
+	size_t		 i;
+
+	if ((order = malloc((ngroups + 1) * sizeof *order)) == NULL)
+		return -1;
+	for (i = 0; i < ngroups; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, ngroups, sizeof *order, callgrind_cmp_names, cg);
+	for (i = 1; i < ngroups; i++) {
+		if (callgrind_cmp_names(&order[i - 1], &order[i], cg) == 0)
+			cg->name_line[order[i - 1]] = cg->name_line[order[i]] = 1;
+	}
+	free(order);
+	return 0;
 }
 
 /* Order costs by group, then line. */
@@ -237,9 +283,11 @@ report_callgrind(struct report *r)
 	cg.file_id = calloc(ngroups + 1, sizeof *cg.file_id);
 	cg.file_seen = calloc(ngroups + 1, 1);
 	cg.name_seen = calloc(ngroups + 1, 1);
+	cg.name_line = calloc(ngroups + 1, 1);
 	costs = calloc(agg->nnodes + 1, sizeof *costs);
 	if (cg.file_id == NULL || cg.file_seen == NULL ||
-	    cg.name_seen == NULL || costs == NULL)
+	    cg.name_seen == NULL || cg.name_line == NULL || costs == NULL ||
+	    callgrind_same_names(&cg, ngroups) != 0)
 		goto out;
 	/* Groups are sorted by file: one id per run of the same file. */
 	pk.file = "";
@@ -314,6 +362,7 @@ out:
 	free(cg.file_id);
 	free(cg.file_seen);
 	free(cg.name_seen);
+	free(cg.name_line);
 	free(cg.rep);
 	free(group);
 	free(node_s);

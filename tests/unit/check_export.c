@@ -508,6 +508,41 @@ START_TEST(test_callgrind_calls)
 }
 END_TEST
 
+/*
+ * Two functions of one name in one file (two classes' __init__ before
+ * 3.11) stay two functions: "name:firstline"; a unique name stays bare.
+ */
+START_TEST(test_callgrind_same_names)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct tout		 o;
+	char			**l;
+	size_t			 n;
+
+	tprof_open(&t, "100");
+	tprof_code(&t, 1, "main", "m.py", 1);
+	tprof_code(&t, 2, "__init__", "m.py", 3);
+	tprof_code(&t, 3, "__init__", "m.py", 7);
+	tprof_code(&t, 4, "__init__", "other.py", 7);
+	tprof_sample(&t, "1:0 2:0", 2);
+	tprof_sample(&t, "1:0 3:0", 1);
+	tprof_sample(&t, "1:0 4:0", 1);
+	p = tprof_read(&t, NULL);
+	texport(report_callgrind, &p, 1, &o);
+	l = callgrind_lines(&o, &n);
+	ck_assert_int_ge(line_index(l, n, "fn=(1) main"), 0);
+	ck_assert_int_ge(line_index(l, n, "cfn=(2) __init__:3"), 0);
+	ck_assert_int_ge(line_index(l, n, "cfn=(3) __init__:7"), 0);
+	ck_assert_int_ge(line_index(l, n, "cfn=(4) __init__"), 0);
+	ck_assert_int_ge(line_index(l, n, "calls=2 3"), 0);
+	ck_assert_int_ge(line_index(l, n, "calls=1 7"), 0);
+	free(l);
+	free(o.buf);
+	reader_free(p);
+}
+END_TEST
+
 /* A decoded protobuf field. */
 struct pb_field {
 	unsigned int	 field;
@@ -745,6 +780,7 @@ main(void)
 	tcase_add_test(tc, test_pstats_odd_names);
 	tcase_add_test(tc, test_callgrind_empty);
 	tcase_add_test(tc, test_callgrind_calls);
+	tcase_add_test(tc, test_callgrind_same_names);
 	tcase_add_test(tc, test_pprof_empty);
 	tcase_add_test(tc, test_pprof_samples);
 	suite_add_tcase(s, tc);
