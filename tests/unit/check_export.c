@@ -39,9 +39,9 @@ struct tout {
 /* co_lnotab of 3.8: offsets 0-5 line first+1, 6-9 first+3, 10+ first+4. */
 static const uint8_t lnotab[] = { 0, 1, 6, 2, 4, 1 };
 
-/* Start a profile of the given rate (its header) and effective rate. */
+/* Start a profile of the given rate (its header), CPU or wall mode. */
 static void
-tprof_open(struct tprof *t, const char *rate)
+tprof_open_mode(struct tprof *t, const char *rate, const char *mode)
 {
 	char	path[] = "/tmp/check_export.XXXXXX";
 
@@ -59,7 +59,15 @@ tprof_open(struct tprof *t, const char *rate)
 	writer_kv(t->w, "start_time_ns", "1700000000000000000");
 	if (rate != NULL)
 		writer_kv(t->w, "rate", rate);
+	writer_kv(t->w, "mode", mode);
 	writer_kv_end(t->w);
+}
+
+/* Start a CPU-time profile of the given rate. */
+static void
+tprof_open(struct tprof *t, const char *rate)
+{
+	tprof_open_mode(t, rate, "cpu");
 }
 
 /* Define a function with the lnotab above. */
@@ -620,6 +628,9 @@ struct pprof_view {
 	size_t		 nlocations;
 	uint64_t	 period;
 	uint64_t	 time_nanos;
+	uint64_t	 duration_nanos;
+	uint64_t	 sample_type[4];	/* type, unit, type, unit */
+	size_t		 nsample_type;
 	uint64_t	 leaf_func[16];	/* per sample: its leaf's function */
 };
 
@@ -666,6 +677,13 @@ pprof_decode(const struct tout *o, struct pprof_view *v)
 			v->period = f.v;
 		else if (f.field == 9)
 			v->time_nanos = f.v;
+		else if (f.field == 10)
+			v->duration_nanos = f.v;
+		else if (f.field == 1 && v->nsample_type < 4) {
+			q = f.p;
+			while (pb_next(&q, f.p + f.len, &g))
+				v->sample_type[v->nsample_type++] = g.v;
+		}
 		else if (f.field == 2) {
 			q = f.p;
 			while (pb_next(&q, f.p + f.len, &g)) {
@@ -705,6 +723,35 @@ pprof_find(const struct pprof_view *v, const char *s)
 	}
 	return -1;
 }
+
+/* A wall-clock profile's second sample type is wall/nanoseconds. */
+START_TEST(test_pprof_wall)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct tout		 o;
+	struct pprof_view	 v;
+
+	tprof_open_mode(&t, "1000", "wall");
+	tprof_code(&t, 1, "f", "a.py", 1);
+	tprof_sample(&t, "1:0", 4);
+	p = tprof_read(&t, NULL);
+	texport(report_pprof, &p, 1, &o);
+	pprof_decode(&o, &v);
+	ck_assert_uint_eq(v.nsample_type, 4);
+	ck_assert_str_eq(v.strings[v.sample_type[0]], "samples");
+	ck_assert_str_eq(v.strings[v.sample_type[1]], "count");
+	ck_assert_str_eq(v.strings[v.sample_type[2]], "wall");
+	ck_assert_str_eq(v.strings[v.sample_type[3]], "nanoseconds");
+	ck_assert_uint_eq(v.count, 4);
+	ck_assert_uint_eq(v.ns, 4000000);
+	ck_assert_uint_eq(v.period, 1000000);
+	ck_assert_uint_eq(v.duration_nanos, 16000000);	/* 4 x 4 ms */
+	pprof_view_free(&v);
+	free(o.buf);
+	reader_free(p);
+}
+END_TEST
 
 /* An empty profile: the sample types, no sample, no function. */
 START_TEST(test_pprof_empty)
@@ -783,6 +830,7 @@ main(void)
 	tcase_add_test(tc, test_callgrind_same_names);
 	tcase_add_test(tc, test_pprof_empty);
 	tcase_add_test(tc, test_pprof_samples);
+	tcase_add_test(tc, test_pprof_wall);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
