@@ -753,6 +753,145 @@ START_TEST(test_pprof_wall)
 }
 END_TEST
 
+/* Add a native function to a hand-made aggregate. */
+static void
+hand_func(struct aggregate *agg, const char *name, const char *file)
+{
+	struct aggregate_func	*f = &agg->funcs[agg->nfuncs++];
+
+	memset(f, 0, sizeof *f);
+	f->name = strdup(name);
+	f->file = strdup(file);
+	f->module = strdup("libx.so");
+	f->native = 1;
+}
+
+/* Add a node to a hand-made aggregate; self samples count up the tree. */
+static void
+hand_node(struct aggregate *agg, uint32_t parent, uint32_t func, int line,
+    uint64_t addr, int inlined, uint64_t self)
+{
+	struct aggregate_node	*n = &agg->nodes[agg->nnodes++];
+	uint32_t		 p;
+
+	memset(n, 0, sizeof *n);
+	n->func = func;
+	n->line = line;
+	n->parent = parent;
+	n->depth = agg->nodes[parent].depth + 1;
+	n->addr = addr;
+	n->inlined = inlined;
+	n->self = self;
+	n->child = n->sibling = AGGREGATE_NONE;
+	for (p = (uint32_t)(agg->nnodes - 1); p != AGGREGATE_NONE;
+	    p = agg->nodes[p].parent)
+		agg->nodes[p].total += self;
+	agg->funcs[func].total += self;
+	agg->samples += self;
+}
+
+/*
+ * Native locations: outer (0x1000) holds inl inlined at that address,
+ * which calls leaf (0x2000); outer also calls other (0x3000).  A location
+ * is an address with its inlined functions innermost first, in the object
+ * file's mapping; outer alone is the location of the call to other.
+ */
+START_TEST(test_pprof_inlined)
+{
+	struct tprof		 t;
+	struct reader_profile	*p;
+	struct report		 r;
+	struct tout		 o;
+	static uint8_t		 data[1 << 16];
+	const uint8_t		*q = data, *end, *x, *y;
+	struct pb_field		 f, g, h;
+	uint64_t		 id, map, addr, lines[4], nlines, loc_of[8];
+	uint64_t		 stacks[2][4], nstack;
+	size_t			 nlocs = 0, nsamples = 0;
+	int			 k;
+
+	tprof_open(&t, "100");
+	writer_mapping(t.w, 0x1000, 0x4000, 0, 0, NULL, 0, "/lib/libx.so");
+	p = tprof_read(&t, NULL);
+	memset(&r, 0, sizeof r);
+	r.profiles = &p;
+	r.nprofiles = 1;
+	r.agg = aggregate_create();
+	ck_assert_ptr_nonnull(r.agg);
+	r.agg->funcs = calloc(4, sizeof *r.agg->funcs);
+	r.agg->nodes = realloc(r.agg->nodes, 8 * sizeof *r.agg->nodes);
+	ck_assert(r.agg->funcs != NULL && r.agg->nodes != NULL);
+	hand_func(r.agg, "outer", "x.c");
+	hand_func(r.agg, "inl", "x.h");
+	hand_func(r.agg, "leaf", "y.c");
+	hand_func(r.agg, "other", "");
+	hand_node(r.agg, 0, 0, 10, 0x1000, 0, 0);	/* node 1 */
+	hand_node(r.agg, 1, 1, 5, 0x1000, 1, 0);	/* node 2 */
+	hand_node(r.agg, 2, 2, 9, 0x2000, 0, 3);	/* node 3 */
+	hand_node(r.agg, 1, 3, -1, 0x3000, 0, 1);	/* node 4 */
+	r.out = open_memstream(&o.buf, &o.len);
+	ck_assert_ptr_nonnull(r.out);
+	ck_assert_int_eq(report_pprof(&r), 0);
+	ck_assert_int_eq(fclose(r.out), 0);
+	aggregate_free(r.agg);
+
+	memset(loc_of, 0, sizeof loc_of);
+	end = data + pprof_gunzip(&o, data, sizeof data);
+	while (pb_next(&q, end, &f)) {
+		if (f.field == 4) {
+			id = map = addr = nlines = 0;
+			for (x = f.p; pb_next(&x, f.p + f.len, &g);) {
+				if (g.field == 1)
+					id = g.v;
+				else if (g.field == 2)
+					map = g.v;
+				else if (g.field == 3)
+					addr = g.v;
+				else if (g.field == 4) {
+					for (y = g.p; pb_next(&y, g.p + g.len,
+					    &h);)
+						if (h.field == 1)
+							lines[nlines++] = h.v;
+				}
+			}
+			ck_assert_uint_eq(map, 1);
+			ck_assert_uint_lt(id, 8);
+			/* Encode the lines (function ids) as digits. */
+			loc_of[id] = addr << 8 | lines[0] << 4 |
+			    (nlines > 1 ? lines[1] : 0);
+			nlocs++;
+		} else if (f.field == 2) {
+			nstack = 0;
+			for (x = f.p; pb_next(&x, f.p + f.len, &g);) {
+				if (g.field != 1)
+					continue;
+				for (y = g.p; y < g.p + g.len;)
+					stacks[nsamples][nstack++] =
+					    pb_varint(&y, g.p + g.len);
+			}
+			ck_assert_uint_eq(nstack, 2);
+			nsamples++;
+		}
+	}
+	ck_assert_uint_eq(nlocs, 4);
+	ck_assert_uint_eq(nsamples, 2);
+	/* Leaf first: leaf at 0x2000, then inl (2) inlined in outer (1). */
+	for (k = 0; k < 2; k++) {
+		if (loc_of[stacks[k][0]] == (0x2000 << 8 | 3 << 4))
+			ck_assert_uint_eq(loc_of[stacks[k][1]],
+			    0x1000 << 8 | 2 << 4 | 1);
+		else {
+			ck_assert_uint_eq(loc_of[stacks[k][0]],
+			    0x3000 << 8 | 4 << 4);
+			ck_assert_uint_eq(loc_of[stacks[k][1]],
+			    0x1000 << 8 | 1 << 4);
+		}
+	}
+	free(o.buf);
+	reader_free(p);
+}
+END_TEST
+
 /* An empty profile: the sample types, no sample, no function. */
 START_TEST(test_pprof_empty)
 {
@@ -831,6 +970,7 @@ main(void)
 	tcase_add_test(tc, test_pprof_empty);
 	tcase_add_test(tc, test_pprof_samples);
 	tcase_add_test(tc, test_pprof_wall);
+	tcase_add_test(tc, test_pprof_inlined);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
