@@ -137,15 +137,17 @@ def pstats_checks(res, d, ref, lines):
 
 def mixed_check(res, d, lines):
     """The mixed view's exports: native functions as (file, 0, name) in
-    pstats, with mappings in pprof."""
+    pstats, the same functions in callgrind_annotate's list, mappings and
+    addressed locations in pprof (each consumer that is installed)."""
     import pstats
-    path, why = export(d, "mixed", "pstats")
-    ppath, pwhy = export(d, "mixed", "pprof")
-    if path is None or ppath is None:
-        res.check("mixed view exports", False, [why or pwhy])
-        return
+    paths = {}
+    for fmt in ("pstats", "callgrind", "pprof"):
+        paths[fmt], why = export(d, "mixed", fmt)
+        if paths[fmt] is None:
+            res.check("mixed view exports", False, [why])
+            return
     try:
-        st = pstats.Stats(path)
+        st = pstats.Stats(paths["pstats"])
     except Exception as e:
         res.check("mixed view: pstats.Stats loads it", False, [repr(e)])
         return
@@ -153,24 +155,44 @@ def mixed_check(res, d, lines):
     if not native:
         res.skip("mixed view: no native frames were recorded")
         return
-    prof, perr = protoc_decode(ppath, sys.argv[2])
+    what = ["%d native functions in pstats" % len(native)]
     diag = [key_text(k) for k in native[:5]]
-    if prof is None:
-        res.check("mixed view: protoc decodes the pprof export", False,
-                  [perr])
-        return
-    strings = prof.get("string_table", [])
-    maps = prof.get("mapping", [])
-    mapped = [loc for loc in prof.get("location", [])
-              if int(loc.get("mapping_id", ["0"])[0]) != 0]
-    res.check("mixed view: %d native functions in pstats, %d pprof "
-              "mappings, %d locations in them" % (len(native), len(maps),
-                                                  len(mapped)),
-              bool(maps) and bool(mapped) and all(
-                  strings[int(m["filename"][0])].startswith("/")
-                  for m in maps) and all(
-                  int(loc.get("address", ["0"])[0]) != 0 for loc in mapped),
-              diag + ["mapping: %r" % m for m in maps[:3]])
+    ok = True
+    tool = shutil.which("callgrind_annotate")
+    if tool is not None:
+        try:
+            p = subprocess.run([tool, "--threshold=100", paths["callgrind"]],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT,
+                               universal_newlines=True, timeout=60)
+            out, status = p.stdout, p.returncode
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out, status = repr(e), -1
+        listed = set(ln.strip().rsplit(None, 1)[-1]
+                     for ln in out.splitlines() if ":" in ln)
+        found = [k for k in native if "%s:%s" % (k[0], k[2]) in listed]
+        what.append("%d of them in callgrind_annotate" % len(found))
+        ok = ok and status == 0 and bool(found)
+        if status != 0 or not found:
+            diag.extend(out.splitlines()[:20])
+    if shutil.which("protoc") is not None:
+        prof, perr = protoc_decode(paths["pprof"], sys.argv[2])
+        if prof is None:
+            res.check("mixed view: protoc decodes the pprof export", False,
+                      [perr])
+            return
+        strings = prof.get("string_table", [])
+        maps = prof.get("mapping", [])
+        mapped = [loc for loc in prof.get("location", [])
+                  if int(loc.get("mapping_id", ["0"])[0]) != 0]
+        what.append("%d pprof mappings, %d addressed locations in them"
+                    % (len(maps), len(mapped)))
+        ok = ok and bool(maps) and bool(mapped) and all(
+            strings[int(m["filename"][0])].startswith("/")
+            for m in maps) and all(
+            int(loc.get("address", ["0"])[0]) != 0 for loc in mapped)
+        diag.extend("mapping: %r" % m for m in maps[:3])
+    res.check("mixed view: " + ", ".join(what), ok, diag)
 
 
 def callgrind_checks(res, d, ref):
