@@ -41,11 +41,13 @@ demo | check) ;;
 esac
 
 # Packages needed to build and test (Debian and Ubuntu names).
-packages="build-essential autoconf automake libtool pkg-config libunwind-dev libdw-dev check python3"
+packages="build-essential autoconf automake libtool pkg-config libunwind-dev libdw-dev zlib1g-dev check python3"
 # The test suite also builds a C extension against the system Python's
 # headers and profiles numpy (native frames under a Python function).
 if [ "$mode" = check ]; then
 	packages="$packages python3-dev python3-numpy"
+	# Real consumers of the exports: callgrind_annotate, protoc.
+	packages="$packages valgrind protobuf-compiler"
 fi
 
 # Install the missing packages with apt-get (through sudo unless root).

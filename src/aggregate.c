@@ -92,6 +92,9 @@ struct aggregate_index {
 struct aggregate_step {
 	uint32_t	func;
 	int		line;
+	/* Native steps only (others leave them stale): see aggregate_node. */
+	uint64_t	addr;
+	int		inlined;
 };
 
 /* Lines already looked up for (code index, offset) in one profile. */
@@ -325,11 +328,16 @@ aggregate_pseudo(struct aggregate *agg, enum aggregate_pseudo which)
 	return ix->pseudo[which];
 }
 
-/* The child of parent for (func, line), added if new; NONE if no memory. */
+/*
+ * The child of parent for a step's (func, line), added if new (with the
+ * step's address if native); NONE if no memory.
+ */
 static uint32_t
-aggregate_child(struct aggregate *agg, uint32_t parent, uint32_t func,
-    int line)
+aggregate_child(struct aggregate *agg, uint32_t parent,
+    const struct aggregate_step *step)
 {
+	uint32_t		 func = step->func;
+	int			 line = step->line;
 	struct aggregate_index	*ix = agg->index;
 	struct aggregate_node	*n;
 	uint64_t		 h = aggregate_node_hash(parent, func, line);
@@ -360,6 +368,10 @@ aggregate_child(struct aggregate *agg, uint32_t parent, uint32_t func,
 	n->func = func;
 	n->line = line;
 	n->parent = parent;
+	if (agg->funcs[func].native) {
+		n->addr = step->addr;
+		n->inlined = step->inlined != 0;
+	}
 	n->depth = agg->nodes[parent].depth + 1;
 	n->child = n->sibling = AGGREGATE_NONE;
 	ix->node_hash[agg->nnodes] = h;
@@ -703,6 +715,8 @@ aggregate_native_resolve(struct aggregate *agg, struct aggregate_native *nx,
 		nx->steps[nx->nsteps].func = func;
 		nx->steps[nx->nsteps].line = fr[k - 1].line > 0 ?
 		    fr[k - 1].line : -1;
+		nx->steps[nx->nsteps].addr = addr;
+		nx->steps[nx->nsteps].inlined = e->n != 0;
 		nx->nsteps++;
 		e->n++;
 	}
@@ -1018,7 +1032,7 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 	ix->serial++;
 	agg->nodes[0].total += count;
 	for (i = 0; i < n; i++) {
-		node = aggregate_child(agg, node, path[i].func, path[i].line);
+		node = aggregate_child(agg, node, &path[i]);
 		if (node == AGGREGATE_NONE)
 			return AGGREGATE_NONE;
 		agg->nodes[node].total += count;

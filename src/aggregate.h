@@ -75,6 +75,14 @@ struct aggregate_node {
 	uint32_t	depth;		/* 0 for the root */
 	uint32_t	child;		/* first child (aggregate_finish) */
 	uint32_t	sibling;	/* next sibling (aggregate_finish) */
+	/*
+	 * Native frames: the address of the sample that made the node (the
+	 * interrupted instruction at the leaf, a return address above), and
+	 * whether the function was inlined into its parent's at that
+	 * address.  0 for other frames.
+	 */
+	int		inlined;
+	uint64_t	addr;
 	uint64_t	self;
 	uint64_t	total;
 };

@@ -27,6 +27,9 @@ static const struct {
 	{ "tree", report_tree },
 	{ "collapsed", report_collapsed },
 	{ "info", report_info },
+	{ "pstats", report_pstats },
+	{ "callgrind", report_callgrind },
+	{ "pprof", report_pprof },
 	{ "diffgraph", report_diffgraph },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
@@ -86,6 +89,10 @@ report_usage(FILE *f)
 "                                     frames joined by ';', then the count\n"
 "                                     (flamegraph.pl, speedscope, inferno)\n"
 "                          info       the profile's metadata and counters\n"
+"                          pstats     Python's pstats file (python -m pstats,\n"
+"                                     SnakeViz, gprof2dot); use -o\n"
+"                          callgrind  for KCacheGrind and callgrind_annotate\n"
+"                          pprof      gzip'd profile.proto for pprof; use -o\n"
 "                          diffgraph  with --diff: a differential flame\n"
 "                                     graph (SVG; red grew, blue shrank)\n"
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
@@ -328,6 +335,7 @@ struct report_options {
 	size_t			 nfocus;
 	char			**exclude;
 	size_t			 nexclude;
+	int			 keep_samples;
 };
 
 /* Aggregate profiles with the options, finished. */
@@ -347,6 +355,7 @@ report_aggregate(const struct report_options *o,
 	agg->debug_dirs = o->debug_dirs;
 	agg->since_us = o->since_us;
 	agg->until_us = o->until_us;
+	agg->keep_samples = o->keep_samples;
 	for (i = 0; i < o->nfocus + o->nexclude; i++) {
 		if (i < o->nfocus)
 			error = aggregate_focus(agg, o->focus[i], &cause);
@@ -438,8 +447,8 @@ main(int argc, char **argv)
 			}
 			if (!found)
 				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed, info or diffgraph)",
-				    optarg);
+				    "tree, collapsed, info, pstats, callgrind, "
+				    "pprof or diffgraph)", optarg);
 			format = optarg;
 			break;
 		case 'o':
@@ -517,6 +526,9 @@ main(int argc, char **argv)
 	if (ndiff == 0 && fn == report_diffgraph)
 		report_usage_error("--format=diffgraph needs --diff=BASE");
 
+	/* The exporters weigh each sample by its own file's period. */
+	o.keep_samples = argc - optind > 1 && (fn == report_pstats ||
+	    fn == report_callgrind || fn == report_pprof);
 	r.profiles = report_load(argv + optind, (size_t)(argc - optind));
 	r.nprofiles = (size_t)(argc - optind);
 	r.agg = report_aggregate(&o, r.profiles, r.nprofiles);

@@ -32,6 +32,9 @@ int	report_lines(struct report *);
 int	report_diff_top(struct report *);
 int	report_diff_collapsed(struct report *);
 int	report_diffgraph(struct report *);
+int	report_pstats(struct report *);
+int	report_callgrind(struct report *);
+int	report_pprof(struct report *);
 
 /* Print a string with control characters shown as '?'. */
 void	report_text(FILE *, const char *);
