@@ -27,6 +27,9 @@ static const struct {
 	{ "tree", report_tree },
 	{ "collapsed", report_collapsed },
 	{ "info", report_info },
+	{ "flamegraph", report_flamegraph },
+	{ "speedscope", report_speedscope },
+	{ "chrome", report_chrome },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
 
@@ -37,6 +40,7 @@ enum {
 	OPT_FOLD,
 	OPT_NO_FOLD,
 	OPT_DEBUG_DIR,
+	OPT_ICICLE,
 };
 
 static const struct option report_longopts[] = {
@@ -49,6 +53,7 @@ static const struct option report_longopts[] = {
 	{ "fold", no_argument, NULL, OPT_FOLD },
 	{ "no-fold", no_argument, NULL, OPT_NO_FOLD },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "icicle", no_argument, NULL, OPT_ICICLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -73,9 +78,18 @@ report_usage(FILE *f)
 "                                     frames joined by ';', then the count\n"
 "                                     (flamegraph.pl, speedscope, inferno)\n"
 "                          info       the profile's metadata and counters\n"
+"                          flamegraph an interactive flame graph, one HTML\n"
+"                                     file for any web browser: hover,\n"
+"                                     click to zoom, search (#search=RE)\n"
+"                          speedscope speedscope's JSON, one profile per\n"
+"                                     thread (www.speedscope.app)\n"
+"                          chrome     Trace Event Format JSON: per thread,\n"
+"                                     frames over time (ui.perfetto.dev,\n"
+"                                     chrome://tracing)\n"
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
 "  -n, --limit=N         rows of the top report (default: %d, 0: all)\n"
 "      --min-percent=P   leave out tree nodes below P%% of the samples\n"
+"      --icicle          flamegraph: callers at the top, callees below\n"
 "\n"
 "Native stacks (profiles recorded with PYSIG_NATIVE=1, the default):\n"
 "  By default each sample's native and Python stacks are merged: every\n"
@@ -284,8 +298,8 @@ main(int argc, char **argv)
 				}
 			}
 			if (!found)
-				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed or info)", optarg);
+				report_usage_error("unknown format '%s' (see "
+				    "--help)", optarg);
 			break;
 		case 'o':
 			output = optarg;
@@ -312,6 +326,9 @@ main(int argc, char **argv)
 		case OPT_DEBUG_DIR:
 			debug_dirs = optarg;
 			break;
+		case OPT_ICICLE:
+			r.icicle = 1;
+			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
@@ -334,6 +351,9 @@ main(int argc, char **argv)
 	r.agg->view = view;
 	r.agg->no_fold = no_fold;
 	r.agg->debug_dirs = debug_dirs;
+	/* The time-line formats need every sample, not only the tree. */
+	if (fn == report_speedscope || fn == report_chrome)
+		r.agg->keep_samples = 1;
 	for (i = 0; i < r.nprofiles; i++) {
 		if (aggregate_add(r.agg, r.profiles[i]) != 0)
 			report_fatal("out of memory");

@@ -18,6 +18,7 @@ struct report {
 	struct aggregate	 *agg;		/* all profiles, finished */
 	size_t			  limit;	/* top: rows, 0 for all */
 	double			  min_percent;	/* tree: smallest node shown */
+	int			  icicle;	/* flamegraph: root at the top */
 };
 
 /* The formats; each returns 0, or -1 if out of memory. */
@@ -25,6 +26,9 @@ int	report_top(struct report *);
 int	report_tree(struct report *);
 int	report_collapsed(struct report *);
 int	report_info(struct report *);
+int	report_flamegraph(struct report *);
+int	report_speedscope(struct report *);
+int	report_chrome(struct report *);
 
 /* Print a string with control characters shown as '?'. */
 void	report_text(FILE *, const char *);
