@@ -286,9 +286,10 @@ fg_frame(struct report *r, const struct fg *g, uint32_t i, uint32_t height)
 		fg_where(f, fn, nd->line);
 		fputc(')', f);
 	}
-	fprintf(f, "\n%llu samples, %.2f%%</title><rect x=\"%.2f\" "
+	fprintf(f, "\n%llu sample%s, %.2f%%</title><rect x=\"%.2f\" "
 	    "y=\"%u\" width=\"%.2f\" height=\"%u\" rx=\"2\" fill=\"",
-	    (unsigned long long)nd->total, pct, x, y, w, FG_FRAME - 1);
+	    (unsigned long long)nd->total, nd->total == 1 ? "" : "s", pct, x,
+	    y, w, FG_FRAME - 1);
 	if (fn != NULL)
 		fg_colour(f, fn);
 	else
