@@ -46,6 +46,10 @@ packages="build-essential autoconf automake libtool pkg-config libunwind-dev lib
 # headers and profiles numpy (native frames under a Python function).
 if [ "$mode" = check ]; then
 	packages="$packages python3-dev python3-numpy"
+	# The viewers' own consumers: Chromium, and npm for speedscope and ajv
+	# (some nodejs packages bring their own npm).
+	packages="$packages chromium"
+	command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 fi
 
 # Install the missing packages with apt-get (through sudo unless root).
@@ -127,7 +131,24 @@ configure
 say "make"
 make -C "$builddir" -j"$jobs"
 
+# npm packages the viewers test uses, in the build tree.
+npm_packages() {
+	if [ -f "$builddir/npm/node_modules/speedscope/package.json" ] &&
+	    [ -f "$builddir/npm/node_modules/ajv/package.json" ]; then
+		say "npm packages: installed in $builddir/npm"
+		return 0
+	fi
+	command -v npm >/dev/null 2>&1 || {
+		say "no npm: the speedscope checks will be skipped"
+		return 0
+	}
+	say "npm install --prefix $builddir/npm speedscope ajv"
+	npm install --prefix "$builddir/npm" --no-audit --no-fund \
+	    speedscope@1.25.0 ajv@8.20.0
+}
+
 if [ "$mode" = check ]; then
+	npm_packages
 	say "make check"
 	if ! make -C "$builddir" -j"$jobs" check; then
 		if [ -f "$builddir/test-suite.log" ]; then
