@@ -76,6 +76,36 @@ export_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Write an unsigned number in decimal. */
+void
+export_u64(FILE *f, uint64_t v)
+{
+	char	buf[24], *p = buf + sizeof buf;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+}
+
+/* Write a time in nanoseconds as microseconds with three decimals. */
+void
+export_us(FILE *f, int64_t ns)
+{
+	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
+	char		frac[4];
+
+	if (ns < 0)
+		fputc('-', f);
+	export_u64(f, v / 1000);
+	frac[0] = '.';
+	frac[1] = (char)('0' + v % 1000 / 100);
+	frac[2] = (char)('0' + v % 100 / 10);
+	frac[3] = (char)('0' + v % 10);
+	fwrite(frac, 1, sizeof frac, f);
+}
+
 /* Write one character of s for HTML. */
 static void
 export_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)

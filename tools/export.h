@@ -27,6 +27,10 @@ enum export_kind {
 
 /* Write s as a JSON string, quotes included. */
 void		 export_json_string(FILE *, const char *s);
+/* Write an unsigned number in decimal, faster than fprintf. */
+void		 export_u64(FILE *, uint64_t);
+/* Write a time in nanoseconds as microseconds with three decimals. */
+void		 export_us(FILE *, int64_t ns);
 /* Write s escaped for HTML text and quoted attribute values. */
 void		 export_html(FILE *, const char *s);
 /* Write at most max characters of s for HTML, ".." ending a cut. */

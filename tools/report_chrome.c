@@ -18,6 +18,7 @@
 
 #include "config.h"
 
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +29,10 @@
 struct chrome_thread {
 	FILE			 *f;
 	const struct aggregate	 *agg;
+	char			**tails;	/* of B events, per function */
 	unsigned long		  pid;
 	uint32_t		  tid;
+	char			  head[64];	/* "pid":P,"tid":T,"ts": */
 	uint32_t		 *open;		/* the functions, root first */
 	uint32_t		  nopen;
 	int			  events;	/* written so far */
@@ -42,41 +45,58 @@ chrome_event(struct chrome_thread *t)
 	fputs(t->events++ == 0 ? "\n{" : ",\n{", t->f);
 }
 
-/* Write a time in nanoseconds as microseconds. */
-static void
-chrome_time(FILE *f, int64_t ns)
-{
-	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
-
-	fprintf(f, "%s%llu.%03llu", ns < 0 ? "-" : "",
-	    (unsigned long long)(v / 1000), (unsigned long long)(v % 1000));
-}
-
-/* Write the start of a function's event. */
-static void
-chrome_begin(struct chrome_thread *t, uint32_t func, int64_t ns)
+/*
+ * The end of a function's B events, after the time: its name, category and
+ * where it is.  Made once per function: names are escaped only once.
+ */
+static const char *
+chrome_tail(struct chrome_thread *t, uint32_t func)
 {
 	const struct aggregate_func	*fn = &t->agg->funcs[func];
 	enum export_kind		 kind = export_kind(fn);
+	FILE				*f;
+	size_t				 len;
 
-	chrome_event(t);
-	fputs("\"ph\":\"B\",\"name\":", t->f);
-	export_json_string(t->f, fn->name);
-	fprintf(t->f, ",\"cat\":\"%s\",\"pid\":%lu,\"tid\":%u,\"ts\":",
-	    export_kind_name(kind), t->pid, t->tid);
-	chrome_time(t->f, ns);
+	if (t->tails[func] != NULL)
+		return t->tails[func];
+	if ((f = open_memstream(&t->tails[func], &len)) == NULL)
+		return NULL;
+	fputs(",\"name\":", f);
+	export_json_string(f, fn->name);
+	fprintf(f, ",\"cat\":\"%s\"", export_kind_name(kind));
 	if (kind == EXPORT_PYTHON) {
-		fputs(",\"args\":{\"file\":", t->f);
-		export_json_string(t->f, fn->file);
-		fprintf(t->f, ",\"line\":%d}", fn->firstlineno);
+		fputs(",\"args\":{\"file\":", f);
+		export_json_string(f, fn->file);
+		fprintf(f, ",\"line\":%d}", fn->firstlineno);
 	} else if (kind != EXPORT_PSEUDO) {
-		fputs(",\"args\":{\"file\":", t->f);
-		export_json_string(t->f, fn->file);
-		fputs(",\"module\":", t->f);
-		export_json_string(t->f, fn->module);
-		fputc('}', t->f);
+		fputs(",\"args\":{\"file\":", f);
+		export_json_string(f, fn->file);
+		fputs(",\"module\":", f);
+		export_json_string(f, fn->module);
+		fputc('}', f);
 	}
-	fputc('}', t->f);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(t->tails[func]);
+		t->tails[func] = NULL;
+	}
+	return t->tails[func];
+}
+
+/* Write the start of a function's event. */
+static int
+chrome_begin(struct chrome_thread *t, uint32_t func, int64_t ns)
+{
+	const char	*tail = chrome_tail(t, func);
+
+	if (tail == NULL)
+		return -1;
+	chrome_event(t);
+	fputs("\"ph\":\"B\",", t->f);
+	fputs(t->head, t->f);
+	export_us(t->f, ns);
+	fputs(tail, t->f);
+	return 0;
 }
 
 /* End the open frames from depth on, innermost first. */
@@ -86,9 +106,9 @@ chrome_end(struct chrome_thread *t, uint32_t depth, int64_t ns)
 	while (t->nopen > depth) {
 		t->nopen--;
 		chrome_event(t);
-		fprintf(t->f, "\"ph\":\"E\",\"pid\":%lu,\"tid\":%u,\"ts\":",
-		    t->pid, t->tid);
-		chrome_time(t->f, ns);
+		fputs("\"ph\":\"E\",", t->f);
+		fputs(t->head, t->f);
+		export_us(t->f, ns);
 		fputc('}', t->f);
 	}
 }
@@ -139,7 +159,7 @@ chrome_process(struct chrome_thread *t, const struct reader_profile *p,
 }
 
 /* Write the events of samples order[from..to), one thread of one file. */
-static void
+static int
 chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
     size_t from, size_t to, int64_t period, uint32_t *path, uint32_t size)
 {
@@ -153,6 +173,8 @@ chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
 	snprintf(buf, sizeof buf, "thread %u%s", t->tid,
 	    t->tid == t->pid ? " (main)" : "");
 	chrome_name(t, "thread_name", t->pid, t->tid, buf);
+	snprintf(t->head, sizeof t->head, "\"pid\":%lu,\"tid\":%u,\"ts\":",
+	    t->pid, t->tid);
 	t->nopen = 0;
 	for (i = from; i < to; i++) {
 		s = &agg->sample_list[order[i]];
@@ -173,11 +195,13 @@ chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
 		chrome_end(t, k, start);
 		for (; k < n; k++) {
 			t->open[t->nopen++] = agg->nodes[path[k]].func;
-			chrome_begin(t, agg->nodes[path[k]].func, start);
+			if (chrome_begin(t, agg->nodes[path[k]].func, start) != 0)
+				return -1;
 		}
 		end = start + period;
 	}
 	chrome_end(t, 0, end);
+	return 0;
 }
 
 /* Print the chrome report. */
@@ -194,12 +218,16 @@ report_chrome(struct report *r)
 	const char			*v;
 	int				 error = -1;
 
+	/* Millions of small writes: one thread, no stdio locking. */
+	__fsetlocking(r->out, FSETLOCKING_BYCALLER);
+
 	memset(&t, 0, sizeof t);
 	t.f = r->out;
 	t.agg = agg;
 	size = export_max_depth(agg);
 	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL ||
-	    (t.open = malloc(((size_t)size + 1) * sizeof *t.open)) == NULL)
+	    (t.open = malloc(((size_t)size + 1) * sizeof *t.open)) == NULL ||
+	    (t.tails = calloc(agg->nfuncs + 1, sizeof *t.tails)) == NULL)
 		goto out;
 	if (agg->nsample_list != 0 && (order = export_by_thread(agg)) == NULL)
 		goto out;
@@ -225,11 +253,18 @@ report_chrome(struct report *r)
 		t.tid = a->tid;
 		period = (int64_t)(1e9 / (p != NULL ? export_rate(p) :
 		    EXPORT_DEFAULT_RATE) + 0.5);
-		chrome_thread_events(&t, order, from, i, period, path, size);
+		if (chrome_thread_events(&t, order, from, i, period, path,
+		    size) != 0)
+			goto out;
 	}
 	fputs("\n]}\n", r->out);
 	error = 0;
 out:
+	if (t.tails != NULL) {
+		for (i = 0; i < agg->nfuncs; i++)
+			free(t.tails[i]);
+	}
+	free(t.tails);
 	free(path);
 	free(t.open);
 	free(order);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,7 @@ speedscope_profile(struct report *r, const uint32_t *order, size_t from,
 	uint32_t			 n, k;
 	size_t				 i;
 	double				 start = (double)s->time_us / 1e6;
+	char				 weight[40];
 
 	fputs("{\"type\":\"sampled\",\"name\":", r->out);
 	speedscope_name(r, s->file, s->tid);
@@ -118,14 +120,20 @@ speedscope_profile(struct report *r, const uint32_t *order, size_t from,
 		s = &agg->sample_list[order[i]];
 		n = export_path(agg, s->node, path, size);
 		fputs(i == from ? "[" : ",[", r->out);
-		for (k = 0; k < n && k < size; k++)
-			fprintf(r->out, k == 0 ? "%u" : ",%u",
-			    frame[agg->nodes[path[k]].func]);
+		for (k = 0; k < n && k < size; k++) {
+			if (k != 0)
+				fputc(',', r->out);
+			export_u64(r->out, frame[agg->nodes[path[k]].func]);
+		}
 		fputc(']', r->out);
 	}
 	fputs("],\"weights\":[", r->out);
-	for (i = from; i < to; i++)
-		fprintf(r->out, i == from ? "%.9g" : ",%.9g", period);
+	snprintf(weight, sizeof weight, "%.9g", period);
+	for (i = from; i < to; i++) {
+		if (i != from)
+			fputc(',', r->out);
+		fputs(weight, r->out);
+	}
 	fputs("]}", r->out);
 }
 
@@ -140,6 +148,9 @@ report_speedscope(struct report *r)
 	size_t				 i, from;
 	double				 period;
 	int				 first = 1, error = -1;
+
+	/* Millions of small writes: one thread, no stdio locking. */
+	__fsetlocking(r->out, FSETLOCKING_BYCALLER);
 
 	size = export_max_depth(agg);
 	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL)

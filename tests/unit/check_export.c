@@ -398,10 +398,10 @@ START_TEST(test_one_sample)
 	s = tprof_export(&t, "50.0", report_chrome, 0);
 	assert_json(s);
 	/* effective_rate wins: one sample lasts 20 ms. */
-	ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"B\",\"name\":\"main\","
-	    "\"cat\":\"python\",\"pid\":100,\"tid\":100,\"ts\":7000.000,"
+	ck_assert_ptr_nonnull(strstr(s, "{\"ph\":\"B\",\"pid\":100,\"tid\":100,"
+	    "\"ts\":7000.000,\"name\":\"main\",\"cat\":\"python\","
 	    "\"args\":{\"file\":\"app.py\",\"line\":10}}"));
-	ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"B\",\"name\":\"leaf\","));
+	ck_assert_ptr_nonnull(strstr(s, "\"ts\":7000.000,\"name\":\"leaf\","));
 	ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,\"tid\":100,"
 	    "\"ts\":27000.000}"), 2);
 	ck_assert_ptr_nonnull(strstr(s, "\"thread_name\",\"pid\":100,"
@@ -495,18 +495,18 @@ START_TEST(test_threads)
 		}
 		/* main: 10..20 and 20..30 joined, 30..40 other, then 90..100. */
 		ck_assert_int_eq(count(s, "\"name\":\"main\""), 2);
-		ck_assert_ptr_nonnull(strstr(s, "\"name\":\"work\",\"cat\":"
-		    "\"python\",\"pid\":100,\"tid\":100,\"ts\":10000.000"));
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":10000.000,"
+		    "\"name\":\"work\""));
 		ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"E\",\"pid\":100,"
 		    "\"tid\":100,\"ts\":30000.000}"));
-		ck_assert_ptr_nonnull(strstr(s, "\"name\":\"other\",\"cat\":"
-		    "\"python\",\"pid\":100,\"tid\":100,\"ts\":30000.000"));
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":30000.000,"
+		    "\"name\":\"other\""));
 		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":40000.000}"), 2);
-		ck_assert_ptr_nonnull(strstr(s, "\"name\":\"main\",\"cat\":"
-		    "\"python\",\"pid\":100,\"tid\":100,\"ts\":90000.000"));
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":90000.000,"
+		    "\"name\":\"main\""));
 		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":100000.000}"), 2);
 		/* other thread: one event from 11 to 31 ms. */
-		ck_assert_int_eq(count(s, "\"tid\":101,\"ts\":11000.000"), 1);
+		ck_assert_int_eq(count(s, "\"tid\":101,\"ts\":11000.000,"), 1);
 		ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,"
 		    "\"tid\":101,\"ts\":31000.000}"), 1);
 		ck_assert_int_eq(count(s, "\"ph\":\"B\""),
