@@ -1,7 +1,8 @@
 #!/bin/sh
 # The exports for other viewers, each checked by its real consumer: the
 # flamegraph page opened in headless Chromium (its script run, searched and
-# zoomed through the URL, a screenshot kept), the speedscope file validated
+# zoomed through the URL, a screenshot kept) and used there through npm's
+# playwright-core (hover, click, Escape, Ctrl-F), the speedscope file validated
 # against speedscope's own schema by ajv and loaded by the speedscope app
 # in Chromium, and the chrome trace read by checkviewers.py (nesting,
 # per-thread time, hot function).  Screenshots are kept in
@@ -65,6 +66,16 @@ viewers_flamegraph() {
 	viewers_chromium "$1" /dev/null "file://$1/out.html#search=loop" \
 	    --screenshot="$1/shot.png"
 	cp "$1/shot.png" "$ARTIFACTS/flamegraph-$2.png" 2>/dev/null
+	if ! command -v node >/dev/null 2>&1 ||
+	    [ ! -f "$NPM_DIR/node_modules/playwright-core/package.json" ]; then
+		echo "node or the npm package playwright-core is not in" \
+		    "$NPM_DIR (./quickstart.sh check installs it)" \
+		    >"$1/playwright.skip"
+		return 0
+	fi
+	NODE_PATH=$NPM_DIR/node_modules timeout -k 5 120 node \
+	    "$top_srcdir/tests/integration/js/flamegraph.cjs" \
+	    "$(command -v "$CHROMIUM")" "$1/out.html" >"$1/playwright.out" 2>&1
 	return 0
 }
 
@@ -106,7 +117,7 @@ print("speedscope.loadFileFromBase64(%s, %s)" % (json.dumps("out.speedscope.json
 	return 0
 }
 
-# viewers_one LABEL MINOR PYTHON: eleven checks, on one profile.
+# viewers_one LABEL MINOR PYTHON: fourteen checks, on one profile.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 viewers_one() {
 	d=$tmp/$1
@@ -127,7 +138,15 @@ viewers_one() {
 		tap_feed "$1" "$(case $_f in flamegraph) echo 5 ;; *) echo 3 ;; esac)" \
 		    "$tmp/check.out"
 	done
+	# Hover, click, keys: three checks by js/flamegraph.cjs.
+	_skip=$(cat "$d/flamegraph/chromium.skip" \
+	    "$d/flamegraph/playwright.skip" 2>/dev/null | head -n 1)
+	if [ -n "$_skip" ]; then
+		tap_skip_n 3 "$1: $_skip"
+	else
+		tap_feed "$1" 3 "$d/flamegraph/playwright.out"
+	fi
 }
 
-pysig_for_each_python 11 viewers_one
+pysig_for_each_python 14 viewers_one
 exit 0
