@@ -236,8 +236,10 @@ export_rate(const struct reader_profile *p)
 	return EXPORT_DEFAULT_RATE;
 }
 
-/* Order sample indexes by file, thread, time, then index. */
+/* The samples export_cmp_samples() looks at: qsort() passes no context. */
 static const struct aggregate_sample *export_sort_list;
+
+/* Order sample indexes by file, thread, time, then index. */
 static int
 export_cmp_samples(const void *a, const void *b)
 {

@@ -98,8 +98,10 @@ fg_merge(struct fg *g, uint32_t parent, const struct aggregate_node *an)
 	return g->table[i];
 }
 
-/* Order children by name, file, then first line. */
+/* The frames fg_cmp() looks at: qsort() passes no context. */
 static const struct fg *fg_sorting;
+
+/* Order children by name, file, then first line. */
 static int
 fg_cmp(const void *a, const void *b)
 {
@@ -126,6 +128,7 @@ fg_build(struct fg *g, const struct aggregate *agg)
 {
 	const struct aggregate_node	*nodes = agg->nodes;
 	uint32_t			*map = NULL, n, k;
+	uint64_t			 x;
 	size_t				 size, i;
 	int				 error = -1;
 
@@ -179,8 +182,7 @@ fg_build(struct fg *g, const struct aggregate *agg)
 	fg_sorting = NULL;
 	/* Parents come before their children in g->nodes. */
 	for (i = 0; i < g->n; i++) {
-		uint64_t x = g->nodes[i].x;
-
+		x = g->nodes[i].x;
 		for (k = 0; k < g->nodes[i].nkids; k++) {
 			g->nodes[g->kids[g->nodes[i].first + k]].x = x;
 			x += g->nodes[g->kids[g->nodes[i].first + k]].total;

@@ -64,6 +64,7 @@ viewers_flamegraph() {
 	viewers_chromium "$1" "$1/dom-icicle.html" "file://$1/icicle.html" \
 	    --dump-dom
 	viewers_chromium "$1" /dev/null "file://$1/out.html#search=loop" \
+	    --window-size=1280,1400 \
 	    --screenshot="$1/shot.png"
 	cp "$1/shot.png" "$ARTIFACTS/flamegraph-$2.png" 2>/dev/null
 	if ! command -v node >/dev/null 2>&1 ||
