@@ -126,6 +126,22 @@ report_usage_error(const char *fmt, ...)
 	exit(REPORT_EXIT_ERROR);
 }
 
+/* Say that a format is unknown, listing those of the table, and exit. */
+static void __attribute__((noreturn))
+report_unknown_format(const char *name)
+{
+	char	list[512];
+	size_t	i, len = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < REPORT_NFORMATS && len < sizeof list; i++) {
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+		    i == 0 ? "" : i + 1 == REPORT_NFORMATS ? " or " : ", ",
+		    report_formats[i].name);
+	}
+	report_usage_error("unknown format '%s' (%s)", name, list);
+}
+
 /* Print an error and exit. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
 report_fatal(const char *fmt, ...)
@@ -298,8 +314,7 @@ main(int argc, char **argv)
 				}
 			}
 			if (!found)
-				report_usage_error("unknown format '%s' (see "
-				    "--help)", optarg);
+				report_unknown_format(optarg);
 			break;
 		case 'o':
 			output = optarg;
