@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "viewer.h"
 #include "report.h"
 
 /* A thread's frames being written. */
@@ -53,7 +53,7 @@ static const char *
 chrome_tail(struct chrome_thread *t, uint32_t func)
 {
 	const struct aggregate_func	*fn = &t->agg->funcs[func];
-	enum export_kind		 kind = export_kind(fn);
+	enum viewer_kind		 kind = viewer_kind(fn);
 	FILE				*f;
 	size_t				 len;
 
@@ -62,17 +62,17 @@ chrome_tail(struct chrome_thread *t, uint32_t func)
 	if ((f = open_memstream(&t->tails[func], &len)) == NULL)
 		return NULL;
 	fputs(",\"name\":", f);
-	export_json_string(f, fn->name);
-	fprintf(f, ",\"cat\":\"%s\"", export_kind_name(kind));
-	if (kind == EXPORT_PYTHON) {
+	viewer_json_string(f, fn->name);
+	fprintf(f, ",\"cat\":\"%s\"", viewer_kind_name(kind));
+	if (kind == VIEWER_PYTHON) {
 		fputs(",\"args\":{\"file\":", f);
-		export_json_string(f, fn->file);
+		viewer_json_string(f, fn->file);
 		fprintf(f, ",\"line\":%d}", fn->firstlineno);
-	} else if (kind != EXPORT_PSEUDO) {
+	} else if (kind != VIEWER_PSEUDO) {
 		fputs(",\"args\":{\"file\":", f);
-		export_json_string(f, fn->file);
+		viewer_json_string(f, fn->file);
 		fputs(",\"module\":", f);
-		export_json_string(f, fn->module);
+		viewer_json_string(f, fn->module);
 		fputc('}', f);
 	}
 	fputc('}', f);
@@ -94,7 +94,7 @@ chrome_begin(struct chrome_thread *t, uint32_t func, int64_t ns)
 	chrome_event(t);
 	fputs("\"ph\":\"B\",", t->f);
 	fputs(t->head, t->f);
-	export_us(t->f, ns);
+	viewer_us(t->f, ns);
 	fputs(tail, t->f);
 	return 0;
 }
@@ -108,7 +108,7 @@ chrome_end(struct chrome_thread *t, uint32_t depth, int64_t ns)
 		chrome_event(t);
 		fputs("\"ph\":\"E\",", t->f);
 		fputs(t->head, t->f);
-		export_us(t->f, ns);
+		viewer_us(t->f, ns);
 		fputc('}', t->f);
 	}
 }
@@ -121,7 +121,7 @@ chrome_name(struct chrome_thread *t, const char *what, unsigned long pid,
 	chrome_event(t);
 	fprintf(t->f, "\"ph\":\"M\",\"name\":\"%s\",\"pid\":%lu,\"tid\":%u,"
 	    "\"args\":{\"name\":", what, pid, tid);
-	export_json_string(t->f, name);
+	viewer_json_string(t->f, name);
 	fputs("}}", t->f);
 }
 
@@ -185,7 +185,7 @@ chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
 			start = at;
 		} else
 			start = end;
-		n = export_path(agg, s->node, path, size);
+		n = viewer_path(agg, s->node, path, size);
 		if (n > size)
 			n = size;
 		for (k = 0; k < n && k < t->nopen; k++) {
@@ -224,12 +224,12 @@ report_chrome(struct report *r)
 	memset(&t, 0, sizeof t);
 	t.f = r->out;
 	t.agg = agg;
-	size = export_max_depth(agg);
+	size = viewer_max_depth(agg);
 	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL ||
 	    (t.open = malloc(((size_t)size + 1) * sizeof *t.open)) == NULL ||
 	    (t.tails = calloc(agg->nfuncs + 1, sizeof *t.tails)) == NULL)
 		goto out;
-	if (agg->nsample_list != 0 && (order = export_by_thread(agg)) == NULL)
+	if (agg->nsample_list != 0 && (order = viewer_by_thread(agg)) == NULL)
 		goto out;
 	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"exporter\":"
 	    "\"pysig-report " PACKAGE_VERSION "\"},\"traceEvents\":[", r->out);
@@ -251,8 +251,8 @@ report_chrome(struct report *r)
 		v = p != NULL ? reader_kv_get(&p->header, "pid") : NULL;
 		t.pid = v != NULL ? strtoul(v, NULL, 10) : 0;
 		t.tid = a->tid;
-		period = (int64_t)(1e9 / (p != NULL ? export_rate(p) :
-		    EXPORT_DEFAULT_RATE) + 0.5);
+		period = (int64_t)(1e9 / (p != NULL ? viewer_rate(p) :
+		    VIEWER_DEFAULT_RATE) + 0.5);
 		if (chrome_thread_events(&t, order, from, i, period, path,
 		    size) != 0)
 			goto out;

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "viewer.h"
 #include "report.h"
 
 #define FG_WIDTH	1200	/* of the SVG, in pixels */
@@ -221,16 +221,16 @@ fg_colour(FILE *f, const struct aggregate_func *fn)
 	unsigned int	h = fg_hash(fn->name);
 	unsigned int	v = h % 100, w = (h / 100) % 100;
 
-	switch (export_kind(fn)) {
-	case EXPORT_PYTHON:
+	switch (viewer_kind(fn)) {
+	case VIEWER_PYTHON:
 		fprintf(f, "hsl(%u,%u%%,%u%%)", 20 + v * 30 / 100,
 		    80 + w / 10, 58 + w / 8);
 		break;
-	case EXPORT_NATIVE:
+	case VIEWER_NATIVE:
 		fprintf(f, "hsl(%u,%u%%,%u%%)", 190 + v * 25 / 100,
 		    60 + w / 10, 66 + w / 10);
 		break;
-	case EXPORT_INTERPRETER:
+	case VIEWER_INTERPRETER:
 		fprintf(f, "hsl(%u,%u%%,%u%%)", 265 + v * 25 / 100,
 		    45 + w / 10, 74 + w / 12);
 		break;
@@ -247,7 +247,7 @@ fg_where(FILE *f, const struct aggregate_func *fn, int line)
 	char	buf[4096];
 
 	aggregate_where(fn, line, buf, sizeof buf);
-	export_html(f, buf);
+	viewer_html(f, buf);
 }
 
 /* Write one frame. */
@@ -276,13 +276,13 @@ fg_frame(struct report *r, const struct fg *g, uint32_t i, uint32_t height)
 	    "data-x=\"%llu\" data-w=\"%llu\" data-k=\"%s\" data-n=\"", i,
 	    nd->parent == AGGREGATE_NONE ? i : nd->parent, depth,
 	    (unsigned long long)nd->x, (unsigned long long)nd->total,
-	    fn != NULL ? export_kind_name(export_kind(fn)) : "root");
-	export_html(f, fn != NULL ? fn->name : "all");
+	    fn != NULL ? viewer_kind_name(viewer_kind(fn)) : "root");
+	viewer_html(f, fn != NULL ? fn->name : "all");
 	fputs("\" data-l=\"", f);
 	if (fn != NULL)
 		fg_where(f, fn, nd->line);
 	fputs("\"><title>", f);
-	export_html(f, fn != NULL ? fn->name : "all");
+	viewer_html(f, fn != NULL ? fn->name : "all");
 	if (fn != NULL && !fn->pseudo) {
 		fputs(" (", f);
 		fg_where(f, fn, nd->line);
@@ -299,7 +299,7 @@ fg_frame(struct report *r, const struct fg *g, uint32_t i, uint32_t height)
 	fprintf(f, "\"/><text x=\"%.2f\" y=\"%u\">", x + 3,
 	    y + FG_FRAME - 5);
 	if (w > 3 * FG_CHAR + 6)
-		export_html_cut(f, fn != NULL ? fn->name : "all",
+		viewer_html_cut(f, fn != NULL ? fn->name : "all",
 		    (size_t)((w - 6) / FG_CHAR));
 	fputs("</text></g>\n", f);
 }
@@ -470,7 +470,7 @@ fg_head(struct report *r, uint32_t height)
 	fputs(r->icicle ? "Icicle graph" : "Flame graph", f);
 	for (i = 0; i < r->nprofiles && i < 3; i++) {
 		fputs(i == 0 ? ": " : ", ", f);
-		export_html(f, r->profiles[i]->path);
+		viewer_html(f, r->profiles[i]->path);
 	}
 	if (r->nprofiles > 3)
 		fputs(", ...", f);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "viewer.h"
 #include "report.h"
 
 /* Write the frame of a function. */
@@ -30,18 +30,18 @@ static void
 speedscope_frame(FILE *f, const struct aggregate_func *fn)
 {
 	fputs("{\"name\":", f);
-	export_json_string(f, fn->name);
-	switch (export_kind(fn)) {
-	case EXPORT_PYTHON:
+	viewer_json_string(f, fn->name);
+	switch (viewer_kind(fn)) {
+	case VIEWER_PYTHON:
 		fputs(",\"file\":", f);
-		export_json_string(f, fn->file);
+		viewer_json_string(f, fn->file);
 		if (fn->firstlineno > 0)
 			fprintf(f, ",\"line\":%d", fn->firstlineno);
 		break;
-	case EXPORT_NATIVE:
-	case EXPORT_INTERPRETER:
+	case VIEWER_NATIVE:
+	case VIEWER_INTERPRETER:
 		fputs(",\"file\":", f);
-		export_json_string(f, fn->file[0] != '\0' ? fn->file :
+		viewer_json_string(f, fn->file[0] != '\0' ? fn->file :
 		    fn->module);
 		break;
 	default:
@@ -92,7 +92,7 @@ speedscope_name(struct report *r, uint32_t file, uint32_t tid)
 		    strtoul(pid, NULL, 10) == tid ? " (main)" : "");
 	else
 		snprintf(buf, sizeof buf, "thread %u", tid);
-	export_json_string(r->out, buf);
+	viewer_json_string(r->out, buf);
 }
 
 /*
@@ -118,12 +118,12 @@ speedscope_profile(struct report *r, const uint32_t *order, size_t from,
 	    start + period * (double)(to - from));
 	for (i = from; i < to; i++) {
 		s = &agg->sample_list[order[i]];
-		n = export_path(agg, s->node, path, size);
+		n = viewer_path(agg, s->node, path, size);
 		fputs(i == from ? "[" : ",[", r->out);
 		for (k = 0; k < n && k < size; k++) {
 			if (k != 0)
 				fputc(',', r->out);
-			export_u64(r->out, frame[agg->nodes[path[k]].func]);
+			viewer_u64(r->out, frame[agg->nodes[path[k]].func]);
 		}
 		fputc(']', r->out);
 	}
@@ -152,15 +152,15 @@ report_speedscope(struct report *r)
 	/* Millions of small writes: one thread, no stdio locking. */
 	__fsetlocking(r->out, FSETLOCKING_BYCALLER);
 
-	size = export_max_depth(agg);
+	size = viewer_max_depth(agg);
 	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL)
 		goto out;
-	if (agg->nsample_list != 0 && (order = export_by_thread(agg)) == NULL)
+	if (agg->nsample_list != 0 && (order = viewer_by_thread(agg)) == NULL)
 		goto out;
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema"
 	    ".json\",\"exporter\":\"pysig-report " PACKAGE_VERSION "\","
 	    "\"name\":", r->out);
-	export_json_string(r->out, r->nprofiles != 0 ? r->profiles[0]->path :
+	viewer_json_string(r->out, r->nprofiles != 0 ? r->profiles[0]->path :
 	    "pysig");
 	fputs(",\"activeProfileIndex\":0,", r->out);
 	if (speedscope_frames(r, &frame) != 0)
@@ -174,8 +174,8 @@ report_speedscope(struct report *r)
 				break;
 		}
 		period = a->file < r->nprofiles ?
-		    1.0 / export_rate(r->profiles[a->file]) :
-		    1.0 / EXPORT_DEFAULT_RATE;
+		    1.0 / viewer_rate(r->profiles[a->file]) :
+		    1.0 / VIEWER_DEFAULT_RATE;
 		if (!first)
 			fputc(',', r->out);
 		first = 0;

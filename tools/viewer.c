@@ -1,5 +1,5 @@
 /*
- * Helpers of the exporters for other viewers (export.h).  Names come from
+ * Helpers of the exporters for other viewers (viewer.h).  Names come from
  * the profiled program and are not trusted to be valid UTF-8: a byte that
  * does not start a valid sequence is written as U+FFFD, so the output is
  * always valid UTF-8, JSON or HTML whatever a name holds.
@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "viewer.h"
 
-#define EXPORT_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+#define VIEWER_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
 
 /*
  * Decode the UTF-8 character at s into *cp; return its length in bytes, or
  * 1 with *cp = 0xfffd for an invalid, overlong or surrogate sequence.
  */
 static size_t
-export_utf8(const unsigned char *s, uint32_t *cp)
+viewer_utf8(const unsigned char *s, uint32_t *cp)
 {
 	uint32_t	c = s[0], min;
 	size_t		n, i;
@@ -53,7 +53,7 @@ bad:
 
 /* Write s as a JSON string, quotes included. */
 void
-export_json_string(FILE *f, const char *s)
+viewer_json_string(FILE *f, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	uint32_t		 cp;
@@ -61,14 +61,14 @@ export_json_string(FILE *f, const char *s)
 
 	fputc('"', f);
 	while (*p != '\0') {
-		n = export_utf8(p, &cp);
+		n = viewer_utf8(p, &cp);
 		if (cp == '"' || cp == '\\') {
 			fputc('\\', f);
 			fputc((int)cp, f);
 		} else if (cp < 0x20 || cp == 0x7f)
 			fprintf(f, "\\u%04x", (unsigned int)cp);
 		else if (cp == 0xfffd && n == 1)
-			fputs(EXPORT_REPLACEMENT, f);
+			fputs(VIEWER_REPLACEMENT, f);
 		else
 			fwrite(p, 1, n, f);
 		p += n;
@@ -78,7 +78,7 @@ export_json_string(FILE *f, const char *s)
 
 /* Write an unsigned number in decimal. */
 void
-export_u64(FILE *f, uint64_t v)
+viewer_u64(FILE *f, uint64_t v)
 {
 	char	buf[24], *p = buf + sizeof buf;
 
@@ -91,14 +91,14 @@ export_u64(FILE *f, uint64_t v)
 
 /* Write a time in nanoseconds as microseconds with three decimals. */
 void
-export_us(FILE *f, int64_t ns)
+viewer_us(FILE *f, int64_t ns)
 {
 	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
 	char		frac[4];
 
 	if (ns < 0)
 		fputc('-', f);
-	export_u64(f, v / 1000);
+	viewer_u64(f, v / 1000);
 	frac[0] = '.';
 	frac[1] = (char)('0' + v % 1000 / 100);
 	frac[2] = (char)('0' + v % 100 / 10);
@@ -108,7 +108,7 @@ export_us(FILE *f, int64_t ns)
 
 /* Write one character of s for HTML. */
 static void
-export_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)
+viewer_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)
 {
 	switch (cp) {
 	case '&':
@@ -130,7 +130,7 @@ export_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)
 		/* Control characters are not allowed in HTML text. */
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
 		    (cp == 0xfffd && n == 1))
-			fputs(EXPORT_REPLACEMENT, f);
+			fputs(VIEWER_REPLACEMENT, f);
 		else
 			fwrite(p, 1, n, f);
 		break;
@@ -139,21 +139,21 @@ export_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)
 
 /* Write s escaped for HTML text and quoted attribute values. */
 void
-export_html(FILE *f, const char *s)
+viewer_html(FILE *f, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	uint32_t		 cp;
 	size_t			 n;
 
 	for (; *p != '\0'; p += n) {
-		n = export_utf8(p, &cp);
-		export_html_char(f, p, n, cp);
+		n = viewer_utf8(p, &cp);
+		viewer_html_char(f, p, n, cp);
 	}
 }
 
 /* Write at most max characters of s for HTML, ".." ending a cut. */
 void
-export_html_cut(FILE *f, const char *s, size_t max)
+viewer_html_cut(FILE *f, const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	uint32_t		 cp;
@@ -162,45 +162,45 @@ export_html_cut(FILE *f, const char *s, size_t max)
 	len = strlen(s);
 	/* Count characters, not bytes. */
 	for (i = 0, n = 0; n < len; i++)
-		n += export_utf8(p + n, &cp);
+		n += viewer_utf8(p + n, &cp);
 	if (i <= max) {
-		export_html(f, s);
+		viewer_html(f, s);
 		return;
 	}
 	if (max < 3)
 		return;
 	for (i = 0; i < max - 2; i++, p += n) {
-		n = export_utf8(p, &cp);
-		export_html_char(f, p, n, cp);
+		n = viewer_utf8(p, &cp);
+		viewer_html_char(f, p, n, cp);
 	}
 	fputs("..", f);
 }
 
 /* The kind of a function. */
-enum export_kind
-export_kind(const struct aggregate_func *fn)
+enum viewer_kind
+viewer_kind(const struct aggregate_func *fn)
 {
 	if (fn->pseudo)
-		return EXPORT_PSEUDO;
+		return VIEWER_PSEUDO;
 	if (!fn->native)
-		return EXPORT_PYTHON;
+		return VIEWER_PYTHON;
 	/* libpython3.X.so, or an executable that links it statically. */
 	if (strncmp(fn->module, "libpython", 9) == 0 ||
 	    strncmp(fn->module, "python", 6) == 0)
-		return EXPORT_INTERPRETER;
-	return EXPORT_NATIVE;
+		return VIEWER_INTERPRETER;
+	return VIEWER_NATIVE;
 }
 
 /* The kind's name. */
 const char *
-export_kind_name(enum export_kind kind)
+viewer_kind_name(enum viewer_kind kind)
 {
 	switch (kind) {
-	case EXPORT_PYTHON:
+	case VIEWER_PYTHON:
 		return "python";
-	case EXPORT_NATIVE:
+	case VIEWER_NATIVE:
 		return "native";
-	case EXPORT_INTERPRETER:
+	case VIEWER_INTERPRETER:
 		return "interpreter";
 	default:
 		return "pseudo";
@@ -209,7 +209,7 @@ export_kind_name(enum export_kind kind)
 
 /* A positive rate from a string, or 0. */
 static double
-export_parse_rate(const char *s)
+viewer_parse_rate(const char *s)
 {
 	char	*end;
 	double	 v;
@@ -224,29 +224,29 @@ export_parse_rate(const char *s)
 
 /* Samples per second of a profile. */
 double
-export_rate(const struct reader_profile *p)
+viewer_rate(const struct reader_profile *p)
 {
 	double	v;
 
-	if ((v = export_parse_rate(reader_kv_get(&p->stats,
+	if ((v = viewer_parse_rate(reader_kv_get(&p->stats,
 	    "effective_rate"))) > 0)
 		return v;
-	if ((v = export_parse_rate(reader_kv_get(&p->header, "rate"))) > 0)
+	if ((v = viewer_parse_rate(reader_kv_get(&p->header, "rate"))) > 0)
 		return v;
-	return EXPORT_DEFAULT_RATE;
+	return VIEWER_DEFAULT_RATE;
 }
 
-/* The samples export_cmp_samples() looks at: qsort() passes no context. */
-static const struct aggregate_sample *export_sort_list;
+/* The samples viewer_cmp_samples() looks at: qsort() passes no context. */
+static const struct aggregate_sample *viewer_sort_list;
 
 /* Order sample indexes by file, thread, time, then index. */
 static int
-export_cmp_samples(const void *a, const void *b)
+viewer_cmp_samples(const void *a, const void *b)
 {
 	uint32_t			 i = *(const uint32_t *)a;
 	uint32_t			 j = *(const uint32_t *)b;
-	const struct aggregate_sample	*x = &export_sort_list[i];
-	const struct aggregate_sample	*y = &export_sort_list[j];
+	const struct aggregate_sample	*x = &viewer_sort_list[i];
+	const struct aggregate_sample	*y = &viewer_sort_list[j];
 
 	if (x->file != y->file)
 		return x->file < y->file ? -1 : 1;
@@ -259,7 +259,7 @@ export_cmp_samples(const void *a, const void *b)
 
 /* The sample indexes ordered by file, thread and time. */
 uint32_t *
-export_by_thread(const struct aggregate *agg)
+viewer_by_thread(const struct aggregate *agg)
 {
 	uint32_t	*order;
 	size_t		 i;
@@ -270,15 +270,15 @@ export_by_thread(const struct aggregate *agg)
 		return NULL;
 	for (i = 0; i < agg->nsample_list; i++)
 		order[i] = (uint32_t)i;
-	export_sort_list = agg->sample_list;
-	qsort(order, agg->nsample_list, sizeof *order, export_cmp_samples);
-	export_sort_list = NULL;
+	viewer_sort_list = agg->sample_list;
+	qsort(order, agg->nsample_list, sizeof *order, viewer_cmp_samples);
+	viewer_sort_list = NULL;
 	return order;
 }
 
 /* The path of a node from the root's child down to it. */
 uint32_t
-export_path(const struct aggregate *agg, uint32_t node, uint32_t *path,
+viewer_path(const struct aggregate *agg, uint32_t node, uint32_t *path,
     uint32_t size)
 {
 	uint32_t	depth = agg->nodes[node].depth, i = depth;
@@ -294,7 +294,7 @@ export_path(const struct aggregate *agg, uint32_t node, uint32_t *path,
 
 /* The deepest node's depth. */
 uint32_t
-export_max_depth(const struct aggregate *agg)
+viewer_max_depth(const struct aggregate *agg)
 {
 	uint32_t	max = 0;
 	size_t		i;

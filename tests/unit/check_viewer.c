@@ -1,5 +1,5 @@
 /*
- * Unit tests for the exporters to other viewers (tools/export.c,
+ * Unit tests for the exporters to other viewers (tools/viewer.c,
  * tools/report_{flamegraph,speedscope,chrome}.c): profiles written with the
  * writer, read back, aggregated and exported to memory.  The JSON outputs
  * go through a strict JSON checker (RFC 8259, valid UTF-8).
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
-#include "export.h"
+#include "viewer.h"
 #include "format.h"
 #include "reader.h"
 #include "report.h"
@@ -38,7 +38,7 @@ static const uint8_t lnotab[] = { 0, 1, 6, 2, 4, 1 };
 static void
 tprof_open(struct tprof *t, const char *rate)
 {
-	char	path[] = "/tmp/check_export.XXXXXX";
+	char	path[] = "/tmp/check_viewer.XXXXXX";
 
 	t->fd = mkstemp(path);
 	ck_assert_int_ge(t->fd, 0);
@@ -294,14 +294,14 @@ capture(void (*fn)(FILE *, const char *), const char *s)
 
 START_TEST(test_json_string)
 {
-	char	*s = capture(export_json_string, ODD_NAME);
+	char	*s = capture(viewer_json_string, ODD_NAME);
 
 	ck_assert_str_eq(s, "\"q\\\"b\\\\s<&>'\\u0001\\u0009\\u007f "
 	    "\xc3\xa9\xf0\x9f\x98\x80 \xef\xbf\xbd!\"");
 	assert_json(s);
 	free(s);
 	/* Overlong, surrogate and cut sequences are replaced too. */
-	s = capture(export_json_string, "\xc0\xaf\xed\xa0\x80\xe2\x82");
+	s = capture(viewer_json_string, "\xc0\xaf\xed\xa0\x80\xe2\x82");
 	assert_json(s);
 	ck_assert_int_eq(count(s, "\xef\xbf\xbd"), 7);
 	free(s);
@@ -310,7 +310,7 @@ END_TEST
 
 START_TEST(test_html)
 {
-	char	*s = capture(export_html, ODD_NAME);
+	char	*s = capture(viewer_html, ODD_NAME);
 
 	ck_assert_str_eq(s, "q&quot;b\\s&lt;&amp;&gt;&#39;\xef\xbf\xbd"
 	    "\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9\xf0\x9f\x98\x80 "
@@ -323,7 +323,7 @@ END_TEST
 static void
 cut5(FILE *f, const char *s)
 {
-	export_html_cut(f, s, 5);
+	viewer_html_cut(f, s, 5);
 }
 
 START_TEST(test_html_cut)
