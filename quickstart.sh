@@ -48,6 +48,10 @@ if [ "$mode" = check ]; then
 	packages="$packages python3-dev python3-numpy"
 	# Real consumers of the exports: callgrind_annotate, protoc.
 	packages="$packages valgrind protobuf-compiler"
+	# The viewers' own consumers: Chromium, and npm for speedscope, ajv and
+	# playwright-core (some nodejs packages bring their own npm).
+	packages="$packages chromium"
+	command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 fi
 
 # Install the missing packages with apt-get (through sudo unless root).
@@ -129,7 +133,26 @@ configure
 say "make"
 make -C "$builddir" -j"$jobs"
 
+# npm packages the viewers test uses, in the build tree.
+npm_packages() {
+	if [ -f "$builddir/npm/node_modules/speedscope/package.json" ] &&
+	    [ -f "$builddir/npm/node_modules/ajv/package.json" ] &&
+	    [ -f "$builddir/npm/node_modules/playwright-core/package.json" ]; then
+		say "npm packages: installed in $builddir/npm"
+		return 0
+	fi
+	command -v npm >/dev/null 2>&1 || {
+		say "no npm: the speedscope and browser checks will be skipped"
+		return 0
+	}
+	say "npm install --prefix $builddir/npm speedscope ajv playwright-core"
+	# playwright-core drives Debian's chromium: it downloads no browser.
+	npm install --prefix "$builddir/npm" --no-audit --no-fund \
+	    speedscope@1.25.0 ajv@8.20.0 playwright-core@1.65.1
+}
+
 if [ "$mode" = check ]; then
+	npm_packages
 	say "make check"
 	if ! make -C "$builddir" -j"$jobs" check; then
 		if [ -f "$builddir/test-suite.log" ]; then

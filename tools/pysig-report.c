@@ -31,6 +31,9 @@ static const struct {
 	{ "callgrind", report_callgrind },
 	{ "pprof", report_pprof },
 	{ "diffgraph", report_diffgraph },
+	{ "flamegraph", report_flamegraph },
+	{ "speedscope", report_speedscope },
+	{ "chrome", report_chrome },
 };
 #define REPORT_NFORMATS	(sizeof report_formats / sizeof report_formats[0])
 
@@ -47,6 +50,7 @@ enum {
 	OPT_LINES,
 	OPT_SINCE,
 	OPT_UNTIL,
+	OPT_ICICLE,
 };
 
 static const struct option report_longopts[] = {
@@ -65,6 +69,7 @@ static const struct option report_longopts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "icicle", no_argument, NULL, OPT_ICICLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -95,12 +100,21 @@ report_usage(FILE *f)
 "                          pprof      gzip'd profile.proto for pprof; use -o\n"
 "                          diffgraph  with --diff: a differential flame\n"
 "                                     graph (SVG; red grew, blue shrank)\n"
+"                          flamegraph an interactive flame graph, one HTML\n"
+"                                     file for any web browser: hover,\n"
+"                                     click to zoom, search (#search=RE)\n"
+"                          speedscope speedscope's JSON, one profile per\n"
+"                                     thread (www.speedscope.app)\n"
+"                          chrome     Trace Event Format JSON: per thread,\n"
+"                                     frames over time (ui.perfetto.dev,\n"
+"                                     chrome://tracing)\n"
 "  -o, --output=FILE     write the report to FILE instead of standard output\n"
 "  -n, --limit=N         rows of the top and lines reports (default: %d,\n"
 "                        0: all)\n"
 "      --min-percent=P   leave out what has less than P%% of the samples:\n"
 "                        top and lines rows (self samples), tree nodes,\n"
 "                        collapsed stacks\n"
+"      --icicle          flamegraph: callers at the top, callees below\n"
 "      --lines           the hottest lines instead of functions: self\n"
 "                        samples per function and line, with the source\n"
 "                        line quoted when the file can be read\n"
@@ -157,6 +171,22 @@ report_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'pysig-report --help' for more information.\n", stderr);
 	exit(REPORT_EXIT_ERROR);
+}
+
+/* Say that a format is unknown, listing those of the table, and exit. */
+static void __attribute__((noreturn))
+report_unknown_format(const char *name)
+{
+	char	list[512];
+	size_t	i, len = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < REPORT_NFORMATS && len < sizeof list; i++) {
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+		    i == 0 ? "" : i + 1 == REPORT_NFORMATS ? " or " : ", ",
+		    report_formats[i].name);
+	}
+	report_usage_error("unknown format '%s' (%s)", name, list);
 }
 
 /* Print an error and exit. */
@@ -446,9 +476,7 @@ main(int argc, char **argv)
 				}
 			}
 			if (!found)
-				report_usage_error("unknown format '%s' (top, "
-				    "tree, collapsed, info, pstats, callgrind, "
-				    "pprof or diffgraph)", optarg);
+				report_unknown_format(optarg);
 			format = optarg;
 			break;
 		case 'o':
@@ -494,6 +522,9 @@ main(int argc, char **argv)
 		case OPT_UNTIL:
 			o.until_us = report_parse_time("--until", optarg);
 			break;
+		case OPT_ICICLE:
+			r.icicle = 1;
+			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
@@ -526,9 +557,13 @@ main(int argc, char **argv)
 	if (ndiff == 0 && fn == report_diffgraph)
 		report_usage_error("--format=diffgraph needs --diff=BASE");
 
-	/* The exporters weigh each sample by its own file's period. */
-	o.keep_samples = argc - optind > 1 && (fn == report_pstats ||
-	    fn == report_callgrind || fn == report_pprof);
+	/*
+	 * The time-line formats need every sample, not only the tree; the
+	 * exporters of times weigh each sample by its own file's period.
+	 */
+	o.keep_samples = fn == report_speedscope || fn == report_chrome ||
+	    (argc - optind > 1 && (fn == report_pstats ||
+	    fn == report_callgrind || fn == report_pprof));
 	r.profiles = report_load(argv + optind, (size_t)(argc - optind));
 	r.nprofiles = (size_t)(argc - optind);
 	r.agg = report_aggregate(&o, r.profiles, r.nprofiles);

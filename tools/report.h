@@ -19,6 +19,7 @@ struct report {
 	struct aggregate	 *base;		/* --diff: the base, or NULL */
 	size_t			  limit;	/* top, lines: rows, 0 for all */
 	double			  min_percent;	/* smallest row or node shown */
+	int			  icicle;	/* flamegraph: root at the top */
 };
 
 /* The formats; each returns 0, or -1 if out of memory. */
@@ -35,6 +36,9 @@ int	report_diffgraph(struct report *);
 int	report_pstats(struct report *);
 int	report_callgrind(struct report *);
 int	report_pprof(struct report *);
+int	report_flamegraph(struct report *);
+int	report_speedscope(struct report *);
+int	report_chrome(struct report *);
 
 /* Print a string with control characters shown as '?'. */
 void	report_text(FILE *, const char *);

@@ -1,0 +1,581 @@
+/*
+ * Unit tests for the exporters to other viewers (tools/viewer.c,
+ * tools/report_{flamegraph,speedscope,chrome}.c): profiles written with the
+ * writer, read back, aggregated and exported to memory.  The JSON outputs
+ * go through a strict JSON checker (RFC 8259, valid UTF-8).
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "viewer.h"
+#include "format.h"
+#include "reader.h"
+#include "report.h"
+#include "writer.h"
+
+#define START_NS	1000000000ULL
+
+/* A name with every character that needs escaping somewhere. */
+#define ODD_NAME	"q\"b\\s<&>'\x01\t\x7f \xc3\xa9\xf0\x9f\x98\x80 \xff!"
+
+/* A profile being written to an unlinked temporary file. */
+struct tprof {
+	int		 fd;
+	struct writer	*w;
+};
+
+/* co_lnotab of 3.8: offsets 0-5 line first+1, 6-9 first+3, 10+ first+4. */
+static const uint8_t lnotab[] = { 0, 1, 6, 2, 4, 1 };
+
+static void
+tprof_open(struct tprof *t, const char *rate)
+{
+	char	path[] = "/tmp/check_viewer.XXXXXX";
+
+	t->fd = mkstemp(path);
+	ck_assert_int_ge(t->fd, 0);
+	unlink(path);
+	t->w = writer_create(t->fd, START_NS);
+	ck_assert_ptr_nonnull(t->w);
+	writer_file_header(t->w);
+	writer_kv_begin(t->w, REC_HEADER);
+	writer_kv(t->w, "pysig", "test");
+	writer_kv(t->w, "pid", "100");
+	writer_kv(t->w, "executable", "/usr/bin/python3");
+	writer_kv(t->w, "arg", "python3");
+	writer_kv(t->w, "arg", "app \"<x>\".py");
+	if (rate != NULL)
+		writer_kv(t->w, "rate", rate);
+	writer_kv_end(t->w);
+}
+
+static void
+tprof_code(struct tprof *t, uint32_t id, const char *name, int first)
+{
+	writer_code(t->w, id, first, LINETABLE_LNOTAB, 0, name, strlen(name),
+	    "app.py", strlen("app.py"), lnotab, sizeof lnotab);
+}
+
+/* A sample at ms milliseconds of thread tid: code ids, root first. */
+static void
+tprof_sample(struct tprof *t, unsigned int ms, uint32_t tid,
+    const char *stack)
+{
+	struct writer_frame	 f[64], r[64];
+	unsigned int		 n = 0, i;
+	const char		*p = stack;
+	char			*end;
+
+	while (*p != '\0') {
+		f[n].ref = (uint32_t)strtoul(p, &end, 10) << 1;
+		f[n].addr = 0;
+		n++;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = f[n - 1 - i];
+	writer_sample(t->w, START_NS + ms * 1000000ULL, tid, 0, r, n);
+}
+
+/* Finish the file, read it back, aggregate it and export it. */
+static char *
+tprof_export(struct tprof *t, const char *rate, int (*fn)(struct report *),
+    int icicle)
+{
+	struct reader_profile	*p;
+	struct report		 r;
+	struct stat		 sb;
+	uint8_t			*data;
+	char			*cause, *out;
+	size_t			 len;
+
+	writer_kv_begin(t->w, REC_TRAILER);
+	if (rate != NULL)
+		writer_kv(t->w, "effective_rate", rate);
+	writer_kv_end(t->w);
+	ck_assert_int_eq(writer_flush(t->w), 0);
+	writer_free(t->w);
+	ck_assert_int_eq(fstat(t->fd, &sb), 0);
+	data = malloc((size_t)sb.st_size);
+	ck_assert_int_eq(pread(t->fd, data, (size_t)sb.st_size, 0),
+	    sb.st_size);
+	close(t->fd);
+	p = reader_parse("t.prof", data, (size_t)sb.st_size, &cause);
+	if (p == NULL)
+		ck_abort_msg("%s", cause);
+	free(data);
+
+	memset(&r, 0, sizeof r);
+	r.profiles = &p;
+	r.nprofiles = 1;
+	r.icicle = icicle;
+	r.agg = aggregate_create();
+	ck_assert_ptr_nonnull(r.agg);
+	r.agg->view = AGGREGATE_VIEW_PYTHON;
+	r.agg->keep_samples = 1;
+	ck_assert_int_eq(aggregate_add(r.agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(r.agg), 0);
+	r.out = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(r.out);
+	ck_assert_int_eq(fn(&r), 0);
+	ck_assert_int_eq(fclose(r.out), 0);
+	aggregate_free(r.agg);
+	reader_free(p);
+	return out;
+}
+
+/* A strict JSON checker: advance *s over one value, 0 if it is bad. */
+static int json_value(const char **);
+
+static void
+json_space(const char **s)
+{
+	while (**s == ' ' || **s == '\n' || **s == '\r' || **s == '\t')
+		(*s)++;
+}
+
+static int
+json_string(const char **s)
+{
+	const unsigned char	*p = (const unsigned char *)*s;
+	int			 i, n;
+
+	if (*p++ != '"')
+		return 0;
+	while (*p != '"') {
+		if (*p < 0x20)
+			return 0;
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (i = 1; i <= 4; i++) {
+					if (strchr("0123456789abcdefABCDEF",
+					    p[i]) == NULL || p[i] == '\0')
+						return 0;
+				}
+				p += 5;
+			} else if (*p != '\0' && strchr("\"\\/bfnrt", *p) != NULL)
+				p++;
+			else
+				return 0;
+			continue;
+		}
+		/* UTF-8: a lead byte and its continuation bytes. */
+		n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 :
+		    (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (n < 0 || (*p & 0xfe) == 0xc0)
+			return 0;
+		for (p++; n > 0; n--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+		}
+	}
+	*s = (const char *)p + 1;
+	return 1;
+}
+
+static int
+json_value(const char **s)
+{
+	char	*end;
+
+	json_space(s);
+	switch (**s) {
+	case '{':
+		(*s)++;
+		json_space(s);
+		if (**s == '}') {
+			(*s)++;
+			return 1;
+		}
+		for (;;) {
+			json_space(s);
+			if (!json_string(s))
+				return 0;
+			json_space(s);
+			if (*(*s)++ != ':' || !json_value(s))
+				return 0;
+			json_space(s);
+			if (**s == '}') {
+				(*s)++;
+				return 1;
+			}
+			if (*(*s)++ != ',')
+				return 0;
+		}
+	case '[':
+		(*s)++;
+		json_space(s);
+		if (**s == ']') {
+			(*s)++;
+			return 1;
+		}
+		for (;;) {
+			if (!json_value(s))
+				return 0;
+			json_space(s);
+			if (**s == ']') {
+				(*s)++;
+				return 1;
+			}
+			if (*(*s)++ != ',')
+				return 0;
+		}
+	case '"':
+		return json_string(s);
+	default:
+		if (strncmp(*s, "true", 4) == 0 || strncmp(*s, "null", 4) == 0) {
+			*s += 4;
+			return 1;
+		}
+		if (strncmp(*s, "false", 5) == 0) {
+			*s += 5;
+			return 1;
+		}
+		if (**s != '-' && (**s < '0' || **s > '9'))
+			return 0;
+		strtod(*s, &end);
+		if (end == *s)
+			return 0;
+		*s = end;
+		return 1;
+	}
+}
+
+/* Assert that s is one JSON value and nothing else. */
+static void
+assert_json(const char *s)
+{
+	const char	*p = s;
+
+	if (!json_value(&p))
+		ck_abort_msg("bad JSON at offset %zu: %.60s", (size_t)(p - s),
+		    p);
+	json_space(&p);
+	ck_assert_msg(*p == '\0', "text after the JSON value: %.60s", p);
+}
+
+/* The number of times needle occurs in s. */
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t	n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* Write with fn into a string. */
+static char *
+capture(void (*fn)(FILE *, const char *), const char *s)
+{
+	char	*out;
+	size_t	 len;
+	FILE	*f = open_memstream(&out, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fn(f, s);
+	fclose(f);
+	return out;
+}
+
+START_TEST(test_json_string)
+{
+	char	*s = capture(viewer_json_string, ODD_NAME);
+
+	ck_assert_str_eq(s, "\"q\\\"b\\\\s<&>'\\u0001\\u0009\\u007f "
+	    "\xc3\xa9\xf0\x9f\x98\x80 \xef\xbf\xbd!\"");
+	assert_json(s);
+	free(s);
+	/* Overlong, surrogate and cut sequences are replaced too. */
+	s = capture(viewer_json_string, "\xc0\xaf\xed\xa0\x80\xe2\x82");
+	assert_json(s);
+	ck_assert_int_eq(count(s, "\xef\xbf\xbd"), 7);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_html)
+{
+	char	*s = capture(viewer_html, ODD_NAME);
+
+	ck_assert_str_eq(s, "q&quot;b\\s&lt;&amp;&gt;&#39;\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9\xf0\x9f\x98\x80 "
+	    "\xef\xbf\xbd!");
+	free(s);
+}
+END_TEST
+
+/* Cutting counts characters, not bytes, and never splits one. */
+static void
+cut5(FILE *f, const char *s)
+{
+	viewer_html_cut(f, s, 5);
+}
+
+START_TEST(test_html_cut)
+{
+	char	*s;
+
+	s = capture(cut5, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	ck_assert_str_eq(s, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	free(s);
+	s = capture(cut5, "\xc3\xa9<\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	ck_assert_str_eq(s, "\xc3\xa9&lt;\xc3\xa9..");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_empty)
+{
+	struct tprof	 t;
+	char		*s;
+
+	tprof_open(&t, NULL);
+	s = tprof_export(&t, NULL, report_speedscope, 0);
+	assert_json(s);
+	ck_assert_ptr_nonnull(strstr(s, "\"profiles\":[]"));
+	ck_assert_ptr_nonnull(strstr(s, "\"frames\":[]"));
+	free(s);
+
+	tprof_open(&t, NULL);
+	s = tprof_export(&t, NULL, report_chrome, 0);
+	assert_json(s);
+	ck_assert_int_eq(count(s, "\"ph\":\"B\""), 0);
+	/* The process is named after its command line, quotes escaped. */
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"process_name\",\"pid\":100"
+	    ",\"tid\":0,\"args\":{\"name\":\"python3 app \\\"<x>\\\".py\"}"));
+	free(s);
+
+	tprof_open(&t, NULL);
+	s = tprof_export(&t, NULL, report_flamegraph, 0);
+	ck_assert_ptr_nonnull(strstr(s, "<title>Flame graph: t.prof</title>"));
+	ck_assert_int_eq(count(s, "<g class=\"f\""), 1);
+	ck_assert_ptr_nonnull(strstr(s, "data-n=\"all\""));
+	ck_assert_ptr_nonnull(strstr(s, "</html>\n"));
+	free(s);
+}
+END_TEST
+
+START_TEST(test_one_sample)
+{
+	struct tprof	 t;
+	char		*s;
+
+	/* No effective_rate: the rate asked for gives the period. */
+	tprof_open(&t, "250");
+	tprof_code(&t, 1, "main", 10);
+	tprof_code(&t, 2, "leaf", 20);
+	tprof_sample(&t, 7, 100, "1 2");
+	s = tprof_export(&t, NULL, report_speedscope, 0);
+	assert_json(s);
+	ck_assert_ptr_nonnull(strstr(s, "\"samples\":[[0,1]],\"weights\":"
+	    "[0.004]"));
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"pid 100 thread 100 "
+	    "(main)\",\"unit\":\"seconds\",\"startValue\":0.007000,"
+	    "\"endValue\":0.011"));
+	ck_assert_ptr_nonnull(strstr(s, "{\"name\":\"main\",\"file\":"
+	    "\"app.py\",\"line\":10}"));
+	free(s);
+
+	tprof_open(&t, "250");
+	tprof_code(&t, 1, "main", 10);
+	tprof_code(&t, 2, "leaf", 20);
+	tprof_sample(&t, 7, 100, "1 2");
+	s = tprof_export(&t, "50.0", report_chrome, 0);
+	assert_json(s);
+	/* effective_rate wins: one sample lasts 20 ms. */
+	ck_assert_ptr_nonnull(strstr(s, "{\"ph\":\"B\",\"pid\":100,\"tid\":100,"
+	    "\"ts\":7000.000,\"name\":\"main\",\"cat\":\"python\","
+	    "\"args\":{\"file\":\"app.py\",\"line\":10}}"));
+	ck_assert_ptr_nonnull(strstr(s, "\"ts\":7000.000,\"name\":\"leaf\","));
+	ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,\"tid\":100,"
+	    "\"ts\":27000.000}"), 2);
+	ck_assert_ptr_nonnull(strstr(s, "\"thread_name\",\"pid\":100,"
+	    "\"tid\":100,\"args\":{\"name\":\"thread 100 (main)\"}"));
+	free(s);
+
+	tprof_open(&t, "250");
+	tprof_code(&t, 1, "main", 10);
+	tprof_code(&t, 2, "leaf", 20);
+	tprof_sample(&t, 7, 100, "1 2");
+	s = tprof_export(&t, NULL, report_flamegraph, 0);
+	ck_assert_int_eq(count(s, "<g class=\"f\""), 3);
+	ck_assert_ptr_nonnull(strstr(s, "data-n=\"leaf\" data-l=\"app.py:21\""
+	    "><title>leaf (app.py:21)\n1 sample, 100.00%</title>"));
+	free(s);
+}
+END_TEST
+
+START_TEST(test_odd_names)
+{
+	struct tprof	 t;
+	char		*s;
+	int		 k;
+	int		(*fn[])(struct report *) = { report_speedscope,
+	    report_chrome, report_flamegraph };
+
+	for (k = 0; k < 3; k++) {
+		tprof_open(&t, "100");
+		tprof_code(&t, 1, "<module>", 1);
+		tprof_code(&t, 2, ODD_NAME, 5);
+		tprof_code(&t, 3, "a</title><script>alert(1)</script>", 9);
+		tprof_sample(&t, 10, 100, "1 2");
+		tprof_sample(&t, 20, 100, "1 3");
+		s = tprof_export(&t, NULL, fn[k], 0);
+		if (fn[k] != report_flamegraph) {
+			assert_json(s);
+			ck_assert_ptr_nonnull(strstr(s, "\"q\\\"b\\\\s<&>'"
+			    "\\u0001\\u0009\\u007f \xc3\xa9\xf0\x9f\x98\x80 "
+			    "\xef\xbf\xbd!\""));
+		} else {
+			ck_assert_int_eq(count(s, "<script"), 1);
+			ck_assert_int_eq(count(s, "<title>"), 5);
+			ck_assert_int_eq(count(s, "data-n=\"&lt;module&gt;\""),
+			    1);
+			ck_assert_int_eq(count(s, "data-n=\"q&quot;b\\s&lt;"
+			    "&amp;&gt;&#39;"), 1);
+			ck_assert_ptr_null(strstr(s, "\x01"));
+			ck_assert_ptr_null(strstr(s, "\x7f"));
+		}
+		free(s);
+	}
+}
+END_TEST
+
+/*
+ * Two threads whose samples interleave: one speedscope profile each, in
+ * time order; chrome joins consecutive frames and breaks them at a gap.
+ */
+START_TEST(test_threads)
+{
+	struct tprof	 t;
+	char		*s, *a, *b;
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		tprof_open(&t, "100");
+		tprof_code(&t, 1, "main", 1);
+		tprof_code(&t, 2, "work", 5);
+		tprof_code(&t, 3, "other", 9);
+		tprof_sample(&t, 10, 100, "1 2");
+		tprof_sample(&t, 11, 101, "3");
+		tprof_sample(&t, 19, 100, "1 2");	/* early: jitter */
+		tprof_sample(&t, 21, 101, "3");
+		tprof_sample(&t, 31, 100, "1 3");
+		tprof_sample(&t, 90, 100, "1 3");	/* after a gap */
+		s = tprof_export(&t, NULL, k == 0 ? report_speedscope :
+		    report_chrome, 0);
+		assert_json(s);
+		if (k == 0) {
+			a = strstr(s, "\"name\":\"pid 100 thread 100 (main)\"");
+			b = strstr(s, "\"name\":\"pid 100 thread 101\"");
+			ck_assert_ptr_nonnull(a);
+			ck_assert_ptr_nonnull(b);
+			ck_assert(a < b);
+			ck_assert_ptr_nonnull(strstr(a, "\"samples\":[[0,1],"
+			    "[0,1],[0,2],[0,2]],\"weights\":[0.01,0.01,0.01,"
+			    "0.01]"));
+			ck_assert_ptr_nonnull(strstr(b, "\"samples\":[[2],[2]]"));
+			free(s);
+			continue;
+		}
+		/* main: 10..20 and 20..30 joined, 30..40 other, then 90..100. */
+		ck_assert_int_eq(count(s, "\"name\":\"main\""), 2);
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":10000.000,"
+		    "\"name\":\"work\""));
+		ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"E\",\"pid\":100,"
+		    "\"tid\":100,\"ts\":30000.000}"));
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":30000.000,"
+		    "\"name\":\"other\""));
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":40000.000}"), 2);
+		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":90000.000,"
+		    "\"name\":\"main\""));
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":100000.000}"), 2);
+		/* other thread: one event from 11 to 31 ms. */
+		ck_assert_int_eq(count(s, "\"tid\":101,\"ts\":11000.000,"), 1);
+		ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,"
+		    "\"tid\":101,\"ts\":31000.000}"), 1);
+		ck_assert_int_eq(count(s, "\"ph\":\"B\""),
+		    count(s, "\"ph\":\"E\""));
+		free(s);
+	}
+}
+END_TEST
+
+/* A flame graph merges the lines of a function; --icicle turns it over. */
+START_TEST(test_flamegraph_layout)
+{
+	struct tprof	 t;
+	char		*s;
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		tprof_open(&t, "100");
+		tprof_code(&t, 1, "main", 1);
+		tprof_code(&t, 2, "hot", 5);
+		tprof_code(&t, 3, "cold", 9);
+		tprof_sample(&t, 10, 100, "1 2");
+		tprof_sample(&t, 20, 100, "1 2");
+		tprof_sample(&t, 30, 100, "1 2");
+		tprof_sample(&t, 40, 100, "1 3");
+		s = tprof_export(&t, NULL, report_flamegraph, k);
+		/* all, main, cold, hot: siblings by name. */
+		ck_assert_int_eq(count(s, "<g class=\"f\""), 4);
+		ck_assert_ptr_nonnull(strstr(s, "data-n=\"cold\""));
+		ck_assert(strstr(s, "data-n=\"cold\"") <
+		    strstr(s, "data-n=\"hot\""));
+		ck_assert_ptr_nonnull(strstr(s, "data-x=\"1\" data-w=\"3\" "
+		    "data-k=\"python\" data-n=\"hot\""));
+		ck_assert_ptr_nonnull(strstr(s, k == 0 ?
+		    "<rect x=\"300.00\" y=\"4\" width=\"900.00\"" :
+		    "<rect x=\"300.00\" y=\"38\" width=\"900.00\""));
+		if (k == 0) {
+			ck_assert_ptr_nonnull(strstr(s, "data-n=\"all\""));
+			ck_assert_ptr_nonnull(strstr(s, "<rect x=\"0.00\" y=\"38\""));
+			ck_assert_ptr_nonnull(strstr(s, "<title>Flame graph"));
+		} else {
+			ck_assert_ptr_nonnull(strstr(s, "<rect x=\"0.00\" y=\"4\""));
+			ck_assert_ptr_nonnull(strstr(s, "<title>Icicle graph"));
+		}
+		free(s);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("export");
+	TCase	*tc = tcase_create("export");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_json_string);
+	tcase_add_test(tc, test_html);
+	tcase_add_test(tc, test_html_cut);
+	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_one_sample);
+	tcase_add_test(tc, test_odd_names);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_flamegraph_layout);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,272 @@
+/*
+ * The chrome report: the Trace Event Format of chrome://tracing and
+ * Perfetto (ui.perfetto.dev), a JSON object whose traceEvents are, per
+ * thread of each file, duration events (B at the start, E at the end)
+ * nested like the stacks, plus M events naming the process (its command
+ * line) and the threads.  Timestamps are microseconds since the profile's
+ * start, pid and tid those of the profiled process.
+ *
+ * Each sample stands for one sample period (1 / effective_rate of its
+ * file) starting at its time, so the events of a thread add up to its
+ * samples times the period.  Consecutive samples of a thread are laid end
+ * to end, and frames they share (the same function at the same depth, from
+ * the root down) make one event, unless a whole period or more went by
+ * without a sample of that thread: then every frame ends with the last
+ * sample before the gap.  A sample that comes early (timer jitter) starts
+ * at the end of the one before it.
+ */
+
+#include "config.h"
+
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "viewer.h"
+#include "report.h"
+
+/* A thread's frames being written. */
+struct chrome_thread {
+	FILE			 *f;
+	const struct aggregate	 *agg;
+	char			**tails;	/* of B events, per function */
+	unsigned long		  pid;
+	uint32_t		  tid;
+	char			  head[64];	/* "pid":P,"tid":T,"ts": */
+	uint32_t		 *open;		/* the functions, root first */
+	uint32_t		  nopen;
+	int			  events;	/* written so far */
+};
+
+/* Start an event: a separator after the first. */
+static void
+chrome_event(struct chrome_thread *t)
+{
+	fputs(t->events++ == 0 ? "\n{" : ",\n{", t->f);
+}
+
+/*
+ * The end of a function's B events, after the time: its name, category and
+ * where it is.  Made once per function: names are escaped only once.
+ */
+static const char *
+chrome_tail(struct chrome_thread *t, uint32_t func)
+{
+	const struct aggregate_func	*fn = &t->agg->funcs[func];
+	enum viewer_kind		 kind = viewer_kind(fn);
+	FILE				*f;
+	size_t				 len;
+
+	if (t->tails[func] != NULL)
+		return t->tails[func];
+	if ((f = open_memstream(&t->tails[func], &len)) == NULL)
+		return NULL;
+	fputs(",\"name\":", f);
+	viewer_json_string(f, fn->name);
+	fprintf(f, ",\"cat\":\"%s\"", viewer_kind_name(kind));
+	if (kind == VIEWER_PYTHON) {
+		fputs(",\"args\":{\"file\":", f);
+		viewer_json_string(f, fn->file);
+		fprintf(f, ",\"line\":%d}", fn->firstlineno);
+	} else if (kind != VIEWER_PSEUDO) {
+		fputs(",\"args\":{\"file\":", f);
+		viewer_json_string(f, fn->file);
+		fputs(",\"module\":", f);
+		viewer_json_string(f, fn->module);
+		fputc('}', f);
+	}
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(t->tails[func]);
+		t->tails[func] = NULL;
+	}
+	return t->tails[func];
+}
+
+/* Write the start of a function's event. */
+static int
+chrome_begin(struct chrome_thread *t, uint32_t func, int64_t ns)
+{
+	const char	*tail = chrome_tail(t, func);
+
+	if (tail == NULL)
+		return -1;
+	chrome_event(t);
+	fputs("\"ph\":\"B\",", t->f);
+	fputs(t->head, t->f);
+	viewer_us(t->f, ns);
+	fputs(tail, t->f);
+	return 0;
+}
+
+/* End the open frames from depth on, innermost first. */
+static void
+chrome_end(struct chrome_thread *t, uint32_t depth, int64_t ns)
+{
+	while (t->nopen > depth) {
+		t->nopen--;
+		chrome_event(t);
+		fputs("\"ph\":\"E\",", t->f);
+		fputs(t->head, t->f);
+		viewer_us(t->f, ns);
+		fputc('}', t->f);
+	}
+}
+
+/* Write the metadata event naming a process or a thread. */
+static void
+chrome_name(struct chrome_thread *t, const char *what, unsigned long pid,
+    uint32_t tid, const char *name)
+{
+	chrome_event(t);
+	fprintf(t->f, "\"ph\":\"M\",\"name\":\"%s\",\"pid\":%lu,\"tid\":%u,"
+	    "\"args\":{\"name\":", what, pid, tid);
+	viewer_json_string(t->f, name);
+	fputs("}}", t->f);
+}
+
+/* Write the process name of a profile: its command line, or executable. */
+static int
+chrome_process(struct chrome_thread *t, const struct reader_profile *p,
+    unsigned long pid)
+{
+	char	*name = NULL, *bigger;
+	size_t	 len = 0, n, i;
+
+	for (i = 0; i < p->header.n; i++) {
+		if (strcmp(p->header.pairs[i].key, "arg") != 0)
+			continue;
+		n = strlen(p->header.pairs[i].value);
+		if ((bigger = realloc(name, len + n + 2)) == NULL) {
+			free(name);
+			return -1;
+		}
+		name = bigger;
+		if (len != 0)
+			name[len++] = ' ';
+		memcpy(name + len, p->header.pairs[i].value, n + 1);
+		len += n;
+	}
+	if (name == NULL) {
+		name = strdup(reader_kv_get(&p->header, "executable") != NULL ?
+		    reader_kv_get(&p->header, "executable") : p->path);
+		if (name == NULL)
+			return -1;
+	}
+	chrome_name(t, "process_name", pid, 0, name);
+	free(name);
+	return 0;
+}
+
+/* Write the events of samples order[from..to), one thread of one file. */
+static int
+chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
+    size_t from, size_t to, int64_t period, uint32_t *path, uint32_t size)
+{
+	const struct aggregate		*agg = t->agg;
+	const struct aggregate_sample	*s;
+	int64_t				 at, start, end = 0;
+	uint32_t			 n, k;
+	size_t				 i;
+	char				 buf[64];
+
+	snprintf(buf, sizeof buf, "thread %u%s", t->tid,
+	    t->tid == t->pid ? " (main)" : "");
+	chrome_name(t, "thread_name", t->pid, t->tid, buf);
+	snprintf(t->head, sizeof t->head, "\"pid\":%lu,\"tid\":%u,\"ts\":",
+	    t->pid, t->tid);
+	t->nopen = 0;
+	for (i = from; i < to; i++) {
+		s = &agg->sample_list[order[i]];
+		at = s->time_us * 1000;
+		if (i == from || at >= end + period) {
+			/* The first sample, or one after a gap. */
+			chrome_end(t, 0, end);
+			start = at;
+		} else
+			start = end;
+		n = viewer_path(agg, s->node, path, size);
+		if (n > size)
+			n = size;
+		for (k = 0; k < n && k < t->nopen; k++) {
+			if (agg->nodes[path[k]].func != t->open[k])
+				break;
+		}
+		chrome_end(t, k, start);
+		for (; k < n; k++) {
+			t->open[t->nopen++] = agg->nodes[path[k]].func;
+			if (chrome_begin(t, agg->nodes[path[k]].func, start) != 0)
+				return -1;
+		}
+		end = start + period;
+	}
+	chrome_end(t, 0, end);
+	return 0;
+}
+
+/* Print the chrome report. */
+int
+report_chrome(struct report *r)
+{
+	const struct aggregate		*agg = r->agg;
+	const struct aggregate_sample	*a, *b;
+	const struct reader_profile	*p;
+	struct chrome_thread		 t;
+	uint32_t			*order = NULL, *path = NULL, size;
+	size_t				 i, from;
+	int64_t				 period;
+	const char			*v;
+	int				 error = -1;
+
+	/* Millions of small writes: one thread, no stdio locking. */
+	__fsetlocking(r->out, FSETLOCKING_BYCALLER);
+
+	memset(&t, 0, sizeof t);
+	t.f = r->out;
+	t.agg = agg;
+	size = viewer_max_depth(agg);
+	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL ||
+	    (t.open = malloc(((size_t)size + 1) * sizeof *t.open)) == NULL ||
+	    (t.tails = calloc(agg->nfuncs + 1, sizeof *t.tails)) == NULL)
+		goto out;
+	if (agg->nsample_list != 0 && (order = viewer_by_thread(agg)) == NULL)
+		goto out;
+	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"exporter\":"
+	    "\"pysig-report " PACKAGE_VERSION "\"},\"traceEvents\":[", r->out);
+	for (i = 0; i < r->nprofiles; i++) {
+		p = r->profiles[i];
+		v = reader_kv_get(&p->header, "pid");
+		if (chrome_process(&t, p, v != NULL ?
+		    strtoul(v, NULL, 10) : 0) != 0)
+			goto out;
+	}
+	for (from = 0; from < agg->nsample_list; from = i) {
+		a = &agg->sample_list[order[from]];
+		for (i = from + 1; i < agg->nsample_list; i++) {
+			b = &agg->sample_list[order[i]];
+			if (b->file != a->file || b->tid != a->tid)
+				break;
+		}
+		p = a->file < r->nprofiles ? r->profiles[a->file] : NULL;
+		v = p != NULL ? reader_kv_get(&p->header, "pid") : NULL;
+		t.pid = v != NULL ? strtoul(v, NULL, 10) : 0;
+		t.tid = a->tid;
+		period = (int64_t)(1e9 / (p != NULL ? viewer_rate(p) :
+		    VIEWER_DEFAULT_RATE) + 0.5);
+		if (chrome_thread_events(&t, order, from, i, period, path,
+		    size) != 0)
+			goto out;
+	}
+	fputs("\n]}\n", r->out);
+	error = 0;
+out:
+	if (t.tails != NULL) {
+		for (i = 0; i < agg->nfuncs; i++)
+			free(t.tails[i]);
+	}
+	free(t.tails);
+	free(path);
+	free(t.open);
+	free(order);
+	return error;
+}

@@ -1,0 +1,307 @@
+/*
+ * Helpers of the exporters for other viewers (viewer.h).  Names come from
+ * the profiled program and are not trusted to be valid UTF-8: a byte that
+ * does not start a valid sequence is written as U+FFFD, so the output is
+ * always valid UTF-8, JSON or HTML whatever a name holds.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "viewer.h"
+
+#define VIEWER_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+
+/*
+ * Decode the UTF-8 character at s into *cp; return its length in bytes, or
+ * 1 with *cp = 0xfffd for an invalid, overlong or surrogate sequence.
+ */
+static size_t
+viewer_utf8(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t	c = s[0], min;
+	size_t		n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else
+		goto bad;
+	for (i = 1; i < n; i++) {
+		/* The NUL ending the string fails this test too. */
+		if ((s[i] & 0xc0) != 0x80)
+			goto bad;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto bad;
+	*cp = c;
+	return n;
+bad:
+	*cp = 0xfffd;
+	return 1;
+}
+
+/* Write s as a JSON string, quotes included. */
+void
+viewer_json_string(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	uint32_t		 cp;
+	size_t			 n;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		n = viewer_utf8(p, &cp);
+		if (cp == '"' || cp == '\\') {
+			fputc('\\', f);
+			fputc((int)cp, f);
+		} else if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\u%04x", (unsigned int)cp);
+		else if (cp == 0xfffd && n == 1)
+			fputs(VIEWER_REPLACEMENT, f);
+		else
+			fwrite(p, 1, n, f);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* Write an unsigned number in decimal. */
+void
+viewer_u64(FILE *f, uint64_t v)
+{
+	char	buf[24], *p = buf + sizeof buf;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+}
+
+/* Write a time in nanoseconds as microseconds with three decimals. */
+void
+viewer_us(FILE *f, int64_t ns)
+{
+	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
+	char		frac[4];
+
+	if (ns < 0)
+		fputc('-', f);
+	viewer_u64(f, v / 1000);
+	frac[0] = '.';
+	frac[1] = (char)('0' + v % 1000 / 100);
+	frac[2] = (char)('0' + v % 100 / 10);
+	frac[3] = (char)('0' + v % 10);
+	fwrite(frac, 1, sizeof frac, f);
+}
+
+/* Write one character of s for HTML. */
+static void
+viewer_html_char(FILE *f, const unsigned char *p, size_t n, uint32_t cp)
+{
+	switch (cp) {
+	case '&':
+		fputs("&amp;", f);
+		break;
+	case '<':
+		fputs("&lt;", f);
+		break;
+	case '>':
+		fputs("&gt;", f);
+		break;
+	case '"':
+		fputs("&quot;", f);
+		break;
+	case '\'':
+		fputs("&#39;", f);
+		break;
+	default:
+		/* Control characters are not allowed in HTML text. */
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
+		    (cp == 0xfffd && n == 1))
+			fputs(VIEWER_REPLACEMENT, f);
+		else
+			fwrite(p, 1, n, f);
+		break;
+	}
+}
+
+/* Write s escaped for HTML text and quoted attribute values. */
+void
+viewer_html(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	uint32_t		 cp;
+	size_t			 n;
+
+	for (; *p != '\0'; p += n) {
+		n = viewer_utf8(p, &cp);
+		viewer_html_char(f, p, n, cp);
+	}
+}
+
+/* Write at most max characters of s for HTML, ".." ending a cut. */
+void
+viewer_html_cut(FILE *f, const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	uint32_t		 cp;
+	size_t			 n, len = 0, i;
+
+	len = strlen(s);
+	/* Count characters, not bytes. */
+	for (i = 0, n = 0; n < len; i++)
+		n += viewer_utf8(p + n, &cp);
+	if (i <= max) {
+		viewer_html(f, s);
+		return;
+	}
+	if (max < 3)
+		return;
+	for (i = 0; i < max - 2; i++, p += n) {
+		n = viewer_utf8(p, &cp);
+		viewer_html_char(f, p, n, cp);
+	}
+	fputs("..", f);
+}
+
+/* The kind of a function. */
+enum viewer_kind
+viewer_kind(const struct aggregate_func *fn)
+{
+	if (fn->pseudo)
+		return VIEWER_PSEUDO;
+	if (!fn->native)
+		return VIEWER_PYTHON;
+	/* libpython3.X.so, or an executable that links it statically. */
+	if (strncmp(fn->module, "libpython", 9) == 0 ||
+	    strncmp(fn->module, "python", 6) == 0)
+		return VIEWER_INTERPRETER;
+	return VIEWER_NATIVE;
+}
+
+/* The kind's name. */
+const char *
+viewer_kind_name(enum viewer_kind kind)
+{
+	switch (kind) {
+	case VIEWER_PYTHON:
+		return "python";
+	case VIEWER_NATIVE:
+		return "native";
+	case VIEWER_INTERPRETER:
+		return "interpreter";
+	default:
+		return "pseudo";
+	}
+}
+
+/* A positive rate from a string, or 0. */
+static double
+viewer_parse_rate(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	if (s == NULL)
+		return 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || !(v > 0 && v < 1e9))
+		return 0;
+	return v;
+}
+
+/* Samples per second of a profile. */
+double
+viewer_rate(const struct reader_profile *p)
+{
+	double	v;
+
+	if ((v = viewer_parse_rate(reader_kv_get(&p->stats,
+	    "effective_rate"))) > 0)
+		return v;
+	if ((v = viewer_parse_rate(reader_kv_get(&p->header, "rate"))) > 0)
+		return v;
+	return VIEWER_DEFAULT_RATE;
+}
+
+/* The samples viewer_cmp_samples() looks at: qsort() passes no context. */
+static const struct aggregate_sample *viewer_sort_list;
+
+/* Order sample indexes by file, thread, time, then index. */
+static int
+viewer_cmp_samples(const void *a, const void *b)
+{
+	uint32_t			 i = *(const uint32_t *)a;
+	uint32_t			 j = *(const uint32_t *)b;
+	const struct aggregate_sample	*x = &viewer_sort_list[i];
+	const struct aggregate_sample	*y = &viewer_sort_list[j];
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* The sample indexes ordered by file, thread and time. */
+uint32_t *
+viewer_by_thread(const struct aggregate *agg)
+{
+	uint32_t	*order;
+	size_t		 i;
+
+	if (agg->nsample_list == 0 || agg->nsample_list > UINT32_MAX)
+		return NULL;
+	if ((order = malloc(agg->nsample_list * sizeof *order)) == NULL)
+		return NULL;
+	for (i = 0; i < agg->nsample_list; i++)
+		order[i] = (uint32_t)i;
+	viewer_sort_list = agg->sample_list;
+	qsort(order, agg->nsample_list, sizeof *order, viewer_cmp_samples);
+	viewer_sort_list = NULL;
+	return order;
+}
+
+/* The path of a node from the root's child down to it. */
+uint32_t
+viewer_path(const struct aggregate *agg, uint32_t node, uint32_t *path,
+    uint32_t size)
+{
+	uint32_t	depth = agg->nodes[node].depth, i = depth;
+
+	while (node != 0 && i > 0) {
+		if (i <= size)
+			path[i - 1] = node;
+		node = agg->nodes[node].parent;
+		i--;
+	}
+	return depth;
+}
+
+/* The deepest node's depth. */
+uint32_t
+viewer_max_depth(const struct aggregate *agg)
+{
+	uint32_t	max = 0;
+	size_t		i;
+
+	for (i = 0; i < agg->nnodes; i++) {
+		if (agg->nodes[i].depth > max)
+			max = agg->nodes[i].depth;
+	}
+	return max;
+}
