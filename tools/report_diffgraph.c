@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "viewer.h"
 
 #define DG_WIDTH	1200.0	/* pixels of the whole width */
 #define DG_FRAME	16	/* pixels per level */
@@ -23,37 +24,6 @@
 #define DG_MIN_WIDTH	0.1	/* boxes narrower are left out */
 #define DG_CHAR		7.0	/* pixels per character of the labels */
 #define DG_SAME		0.1	/* a change under this (points) is none */
-
-/* Print text escaped for XML, control characters as '?'. */
-static void
-dg_escape(FILE *f, const char *s, size_t max_chars)
-{
-	size_t	chars = 0;
-
-	for (; *s != '\0'; s++) {
-		if (((unsigned char)*s & 0xc0) != 0x80 && chars++ == max_chars)
-			break;
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				fputc('?', f);
-			else
-				fputc(*s, f);
-		}
-	}
-}
 
 /* Print the label of a node: "name (where)", at most max_chars. */
 static void
@@ -64,12 +34,12 @@ dg_label(FILE *f, const struct aggregate *agg,
 	char				 where[4096 + 32];
 	size_t				 n = report_width(fn->name);
 
-	dg_escape(f, fn->name, max_chars);
+	viewer_html_cut(f, fn->name, max_chars);
 	aggregate_where(fn, node->line, where, sizeof where);
 	if (where[0] == '\0' || n + 3 >= max_chars)
 		return;
 	fputs(" (", f);
-	dg_escape(f, where, max_chars - n - 3);
+	viewer_html_cut(f, where, max_chars - n - 3);
 	if (n + 3 + report_width(where) <= max_chars)
 		fputc(')', f);
 }
