@@ -74,6 +74,14 @@ options_load(struct options *cfg)
 	cfg->native = (int)options_uint("PYSIG_NATIVE", 1, 0, 1);
 	cfg->native_depth = options_uint("PYSIG_NATIVE_DEPTH",
 	    OPTIONS_NATIVE_DEPTH_DEFAULT, 1, OPTIONS_NATIVE_DEPTH_MAX);
+	s = getenv("PYSIG_MODE");
+	if (s == NULL || *s == '\0' || strcmp(s, "cpu") == 0)
+		cfg->wall = 0;
+	else if (strcmp(s, "wall") == 0)
+		cfg->wall = 1;
+	else
+		fprintf(stderr, "pysig: PYSIG_MODE=%.64s: not \"cpu\" or "
+		    "\"wall\"; using cpu\n", s);
 	s = getenv("PYSIG_UNWIND");
 	if (s == NULL || *s == '\0' || strcmp(s, "trace") == 0)
 		cfg->unwind = OPTIONS_UNWIND_TRACE;

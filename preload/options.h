@@ -20,7 +20,8 @@ enum options_unwind {
 
 struct options {
 	char		output[PATH_MAX];
-	unsigned int	rate;		/* samples per CPU second */
+	unsigned int	rate;		/* samples per second of the clock */
+	int		wall;		/* PYSIG_MODE=wall: wall-clock timers */
 	unsigned int	max_depth;	/* Python frames kept per sample */
 	int		native;		/* record native stacks */
 	unsigned int	native_depth;	/* native frames kept per sample */

@@ -41,6 +41,7 @@
 #include "pylayout.h"
 #include "sample.h"
 #include "spool.h"
+#include "timers.h"
 #include "writer.h"
 
 #define PRELOAD_RING_BYTES	(4u << 20)
@@ -58,7 +59,6 @@ static struct {
 	pid_t			 pid;
 	struct options		 opt;
 	char			 path[PATH_MAX];
-	timer_t			 timer;
 	int			 timer_armed;
 	struct spool		 spool;
 	struct spool_shared	*shared;
@@ -335,8 +335,9 @@ preload_header(struct writer *w)
 		writer_kv(w, "cwd", path);
 	writer_kv_u64(w, "start_time_ns", preload_clock(CLOCK_REALTIME));
 	writer_kv_u64(w, "start_mono_ns", preload.spool.start_mono);
-	writer_kv(w, "mode", "cpu");
-	writer_kv(w, "clock", "process-cputime");
+	writer_kv(w, "mode", preload.opt.wall ? "wall" : "cpu");
+	writer_kv(w, "clock", preload.opt.wall ? "monotonic" : "thread-cputime");
+	writer_kv(w, "timers", "per-thread");
 	writer_kv_u64(w, "rate", preload.opt.rate);
 	writer_kv_u64(w, "max_depth", preload.opt.max_depth);
 	writer_kv_u64(w, "buffer_bytes", PRELOAD_RING_BYTES);
@@ -405,15 +406,12 @@ preload_native_init(void)
 static void
 preload_fini(void)
 {
-	struct itimerspec	off;
-
 	if (preload.state != PRELOAD_RUNNING || preload.pid != getpid())
 		return;
 	preload.state = PRELOAD_DONE;
-	memset(&off, 0, sizeof off);
 	if (preload.timer_armed) {
-		timer_settime(preload.timer, 0, &off, NULL);
-		timer_delete(preload.timer);
+		timers_stop();
+		preload.timer_armed = 0;
 	}
 	sampler_set(NULL);
 	if (spool_finish(&preload.spool, PRELOAD_FINISH_MS) != 0) {
@@ -435,6 +433,8 @@ preload_fini(void)
 static void
 preload_child(void)
 {
+	timers_forget();
+	preload.timer_armed = 0;
 	sampler_set(NULL);
 	sampler_forget_tid();
 	if (preload.state == PRELOAD_RUNNING)
@@ -509,14 +509,36 @@ preload_memory(void)
 	return 0;
 }
 
-/* Install the handler and arm the process CPU-time timer. */
+/*
+ * A thread started or ended (timers.c, normal context): tell the spool,
+ * which writes a THREAD record.  Dropped, like a sample, if the ring is
+ * full.
+ */
+static void
+preload_thread_event(int event, pid_t tid, const char *name)
+{
+	struct spool_thread_event	*e;
+	struct ring_slot		 slot;
+
+	e = ring_reserve(&preload_sampler->ring, sizeof *e, SPOOL_REC_THREAD,
+	    &slot);
+	if (e == NULL)
+		return;
+	e->time_ns = preload_clock(CLOCK_MONOTONIC);
+	e->tid = (uint32_t)tid;
+	e->event = (uint32_t)event;
+	memset(e->name, 0, sizeof e->name);
+	if (name != NULL)
+		strncpy(e->name, name, sizeof e->name - 1);
+	ring_commit(&preload_sampler->ring, &slot);
+}
+
+/* Install the handler and arm a timer in every thread. */
 static int
 preload_start_timer(void)
 {
 	struct sigaction	sa;
-	struct sigevent		sev;
-	struct itimerspec	its;
-	long			period = 1000000000L / (long)preload.opt.rate;
+	int			error;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sampler_signal;
@@ -526,23 +548,12 @@ preload_start_timer(void)
 		return -errno;
 
 	/*
-	 * A POSIX timer, not setitimer(): it is not inherited by fork() and
-	 * is deleted by execve(), so no other program gets our SIGPROF.
+	 * POSIX timers, not setitimer(): they are not inherited by fork()
+	 * and are deleted by execve(), so no other program gets our SIGPROF.
 	 */
-	memset(&sev, 0, sizeof sev);
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGPROF;
-	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &preload.timer) != 0)
-		return -errno;
-	its.it_interval.tv_sec = period / 1000000000L;
-	its.it_interval.tv_nsec = period % 1000000000L;
-	its.it_value = its.it_interval;
-	if (timer_settime(preload.timer, 0, &its, NULL) != 0) {
-		int error = errno;
-
-		timer_delete(preload.timer);
-		return -error;
-	}
+	if ((error = timers_init(preload.opt.wall, preload_sampler->period_ns,
+	    preload_thread_event)) != 0 || (error = timers_start()) != 0)
+		return error;
 	preload.timer_armed = 1;
 	return 0;
 }
@@ -595,6 +606,8 @@ preload_init(void)
 	}
 	preload_sampler->py = py;
 	preload_sampler->max_depth = preload.opt.max_depth;
+	preload_sampler->wall = preload.opt.wall;
+	preload_sampler->period_ns = 1000000000ULL / preload.opt.rate;
 	if (preload_hook_code(&py) != 0)
 		goto fail;
 	preload_native_init();
@@ -606,6 +619,8 @@ preload_init(void)
 	}
 	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
 	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
+	preload.spool.wall = preload.opt.wall;
+	preload.spool.rate = preload.opt.rate;
 	w = writer_create(fd, preload.spool.start_mono);
 	if (w == NULL) {
 		preload_warn("out of memory; not profiling");

@@ -11,11 +11,13 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@
 
 #include "format.h"
 #include "spool.h"
+#include "timers.h"
 
 #define SPOOL_FLUSH_MS	200
 #define SPOOL_STATS_NS	1000000000ULL
@@ -91,6 +94,9 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "codes", LOAD(st->codes));
 	writer_kv_u64(w, "native_truncated", LOAD(st->native_truncated));
 	writer_kv_u64(w, "native_failed", LOAD(st->native_failed));
+	writer_kv_u64(w, "overruns", LOAD(st->overruns));
+	writer_kv_u64(w, "idle", LOAD(st->idle));
+	writer_kv_u64(w, "gil", LOAD(st->gil));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
 	    total ? LOAD(st->cost_sum) / total : 0);
@@ -102,8 +108,19 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "handler_ns_p99", p99 < max ? p99 : max);
 	writer_kv_u64(w, "handler_ns_max", max);
 	writer_kv_u64(w, "duration_ns", now - sp->start_mono);
-	if (cpu != 0) {
+	if (cpu != 0)
 		writer_kv_u64(w, "cpu_ns", cpu);
+	if (sp->wall && samples != 0) {
+		/*
+		 * Per thread and second of wall time: the rate asked for,
+		 * less the expirations the kernel could not deliver.
+		 */
+		snprintf(rate, sizeof rate, "%.1f", (double)sp->rate *
+		    (double)samples / (double)(samples +
+		    LOAD(st->overruns)));
+		writer_kv(w, "effective_rate", rate);
+	} else if (!sp->wall && cpu != 0) {
+		/* Per second of CPU time, all threads together. */
 		snprintf(rate, sizeof rate, "%.1f",
 		    (double)samples * 1e9 / (double)cpu);
 		writer_kv(w, "effective_rate", rate);
@@ -134,6 +151,53 @@ spool_check_native(struct spool *sp, struct writer *w, const uint64_t *addr,
 	}
 }
 
+/* The OS name of a thread of the profiled process, "" if gone. */
+static void
+spool_comm(struct spool *sp, uint32_t tid, char *name, size_t size)
+{
+	char	path[64];
+	ssize_t	n;
+	int	fd;
+
+	name[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%ld/task/%lu/comm",
+	    (long)sp->python_pid, (unsigned long)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, name, size - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && name[n - 1] == '\n')
+		n--;
+	name[n] = '\0';
+}
+
+/*
+ * Append a THREAD record for every thread of the profiled process alive
+ * now, with its OS name: at start (the main thread, threads started before
+ * the library) and at the end (names set while the program ran).
+ */
+static void
+spool_threads(struct spool *sp, struct writer *w)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	char		 path[64], name[64];
+	unsigned long	 tid;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", (long)sp->python_pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if ((tid = strtoul(de->d_name, NULL, 10)) == 0)
+			continue;
+		spool_comm(sp, (uint32_t)tid, name, sizeof name);
+		writer_thread(w, (uint32_t)tid, 0, 0, 0, name, "");
+	}
+	closedir(dir);
+}
+
 /* Move every committed ring record into the writer. */
 static void
 spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
@@ -153,9 +217,25 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 			    s->nframes * sizeof(struct writer_frame)) {
 				spool_check_native(sp, w, s->native,
 				    s->nnative);
-				writer_sample_native(w, s->time_ns, s->tid,
+				writer_sample_state(w, s->time_ns, s->tid,
 				    s->flags, sample_stack_frames(s),
-				    s->nframes, s->native, s->nnative);
+				    s->nframes, s->native, s->nnative,
+				    s->sample_flags, s->weight_ns);
+			}
+		} else if (type == SPOOL_REC_THREAD && len >= sizeof(struct
+		    spool_thread_event)) {
+			const struct spool_thread_event *e = p;
+			char	name[64];
+
+			if (e->event == TIMERS_THREAD_START) {
+				spool_comm(sp, e->tid, name, sizeof name);
+				writer_thread(w, e->tid, THREAD_STARTED,
+				    e->time_ns, 0, name, "");
+			} else {
+				memcpy(name, e->name, sizeof e->name);
+				name[sizeof e->name] = '\0';
+				writer_thread(w, e->tid, THREAD_ENDED, 0,
+				    e->time_ns, name, "");
 			}
 		} else if (type == SAMPLE_REC_CODE && len >= sizeof(struct
 		    sample_code)) {
@@ -244,6 +324,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	prctl(PR_SET_NAME, "pysig-spool", 0, 0, 0);
 	spool_close_others(keep, spool_sort_fds(keep, 4));
 
+	spool_threads(sp, w);
 	pfd[0].fd = stop_fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = pidfd;
@@ -269,6 +350,8 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		writer_flush(w);
 	}
 	spool_drain(sp, sh, w);
+	if (clean)
+		spool_threads(sp, w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
 	writer_flush(w);
 	close(fd);

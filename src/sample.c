@@ -54,6 +54,8 @@ static _Atomic(struct sampler *)	 sampler_active;
 static __thread volatile sig_atomic_t	 sampler_busy;
 static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
+/* Wall mode: this thread's CPU clock when its previous sample ended. */
+static __thread uint64_t		 sampler_cpu_end;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -73,6 +75,7 @@ struct sampler_walk {
 	struct ring_slot	 code_slot;
 	unsigned int		 n;
 	unsigned int		 flags;
+	unsigned int		 sample_flags;	/* SAMPLE_* */
 	uintptr_t		 last_code;
 	uint32_t		 last_id;
 	uint32_t		 epoch;
@@ -445,6 +448,91 @@ sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
 	return n;
 }
 
+/* The calling thread's CPU clock in ns (a system call, signal safe). */
+static inline uint64_t
+sampler_cpu(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Was the thread waiting in a system call when the signal came?  The
+ * kernel interrupts a blocking call for the handler and either restarts it
+ * afterwards (SA_RESTART: the instruction pointer is moved back onto the
+ * two-byte "syscall" instruction) or makes it fail with EINTR (right after
+ * the instruction, rax -EINTR).  A call that does not block completes
+ * before the signal is delivered, so neither is seen.
+ */
+static int
+sampler_in_syscall(void *uc)
+{
+#if defined(__x86_64__)
+	const ucontext_t	*ctx = uc;
+	uintptr_t		 ip = (uintptr_t)ctx->uc_mcontext.gregs[REG_RIP];
+
+	if (ip < 4096)
+		return 0;
+	if (PEEK(uint16_t, ip) == 0x050f)
+		return 1;
+	return ctx->uc_mcontext.gregs[REG_RAX] == -EINTR &&
+	    PEEK(uint16_t, ip - 2) == 0x050f;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+/*
+ * Does the thread state ts hold the GIL?  The GIL is in _PyRuntime up to
+ * 3.11 and the interpreter's (through a pointer) from 3.12; it is held by
+ * ts when it is locked and ts took it last.  Sets SAMPLE_GIL_KNOWN when
+ * the answer is known.
+ */
+static unsigned int
+sampler_gil(const struct sampler_python *py, uintptr_t ts)
+{
+	const struct pylayout	*l = py->layout;
+	uintptr_t		 gil, interp;
+
+	if (!pystr_ptr_ok(ts))
+		return SAMPLE_GIL_KNOWN;	/* no thread state, no GIL */
+	if (l->runtime_gil >= 0)
+		gil = py->runtime + (uintptr_t)l->runtime_gil;
+	else if (l->interp_gil >= 0 && l->ts_interp >= 0) {
+		interp = PEEK(uintptr_t, ts + l->ts_interp);
+		if (!pystr_ptr_ok(interp))
+			return 0;
+		gil = PEEK(uintptr_t, interp + l->interp_gil);
+		if (!pystr_ptr_ok(gil))
+			return 0;
+	} else
+		return 0;
+	if (PEEK(int, gil + l->gil_locked) != 0 &&
+	    PEEK(uintptr_t, gil + l->gil_holder) == ts)
+		return SAMPLE_GIL_KNOWN | SAMPLE_GIL;
+	return SAMPLE_GIL_KNOWN;
+}
+
+/*
+ * Wall mode: was the thread running?  Idle when it was waiting in a system
+ * call (sleep, I/O, a lock, the GIL) and its CPU clock advanced by less
+ * than half the period since its previous sample ended.
+ */
+static unsigned int
+sampler_state(struct sampler *s, void *uc)
+{
+	uint64_t	cpu = sampler_cpu(), ran;
+
+	ran = cpu - sampler_cpu_end;
+	if (uc != NULL && sampler_in_syscall(uc) && ran < s->period_ns / 2)
+		return SAMPLE_STATE | SAMPLE_IDLE;
+	return SAMPLE_STATE;
+}
+
 /* Walk the calling thread's Python stack into the ring. */
 static __attribute__((noinline)) void
 sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
@@ -486,11 +574,17 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 	if (depth > 0)
 		sampler_fill(s, w, top, depth,
 		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
+	w->sample_flags |= sampler_gil(&s->py, ts);
+	if (s->wall)
+		w->sample_flags |= sampler_state(s, uc);
 }
 
-/* Take one sample of the calling thread now. */
-void
-sampler_take(struct sampler *s, uint64_t now, void *uc)
+/*
+ * Take one sample of the calling thread now, standing for the timer's
+ * period and the periods of the expirations missed before it.
+ */
+static void
+sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 {
 	struct sampler_walk	w;
 	sigjmp_buf		env;
@@ -513,11 +607,30 @@ sampler_take(struct sampler *s, uint64_t now, void *uc)
 		w.code->id = 0;
 		ring_commit(&s->ring, &w.code_slot);
 	}
+	if (overrun > 0)
+		atomic_fetch_add_explicit(&s->stats.overruns,
+		    (uint64_t)overrun, memory_order_relaxed);
+	if (w.sample_flags & SAMPLE_IDLE)
+		atomic_fetch_add_explicit(&s->stats.idle, 1,
+		    memory_order_relaxed);
+	if (w.sample_flags & SAMPLE_GIL)
+		atomic_fetch_add_explicit(&s->stats.gil, 1,
+		    memory_order_relaxed);
 	if (w.stack != NULL) {
 		w.stack->flags = (uint16_t)w.flags;
 		w.stack->nframes = (uint16_t)w.n;
+		w.stack->sample_flags = (uint16_t)w.sample_flags;
+		w.stack->weight_ns = s->period_ns * (uint64_t)(1 + (overrun > 0 ?
+		    overrun : 0));
 		ring_commit(&s->ring, &w.stack_slot);
 	}
+}
+
+/* Take one sample of the calling thread now. */
+void
+sampler_take(struct sampler *s, uint64_t now, void *uc)
+{
+	sampler_sample(s, now, uc, 0);
 }
 
 /* Histogram bucket of a cost in ns. */
@@ -565,7 +678,9 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	}
 	sampler_busy = 1;
 	t0 = sampler_now();
-	sampler_take(s, t0, uc);
+	/* A timer's signal counts the expirations it stands for. */
+	sampler_sample(s, t0, uc, si != NULL && si->si_code == SI_TIMER ?
+	    si->si_overrun : 0);
 	cost = sampler_now() - t0;
 	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
 	    memory_order_relaxed);
@@ -576,6 +691,8 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	    &s->stats.cost_max, &max, cost, memory_order_relaxed,
 	    memory_order_relaxed))
 		;
+	if (s->wall)
+		sampler_cpu_end = sampler_cpu();
 	sampler_busy = 0;
 out:
 	errno = saved;

@@ -57,7 +57,9 @@ struct sample_stack {
 	uint16_t		flags;		/* STACK_* (format.h) */
 	uint16_t		nframes;
 	uint16_t		nnative;
-	uint16_t		unused[3];
+	uint16_t		sample_flags;	/* SAMPLE_* (format.h) */
+	uint16_t		unused[2];
+	uint64_t		weight_ns;	/* time the sample stands for */
 	uint64_t		native[];
 };
 
@@ -92,6 +94,9 @@ struct sampler_stats {
 	_Atomic uint64_t	codes;
 	_Atomic uint64_t	native_truncated;
 	_Atomic uint64_t	native_failed;
+	_Atomic uint64_t	overruns;	/* timer expirations missed */
+	_Atomic uint64_t	idle;		/* wall mode: not running */
+	_Atomic uint64_t	gil;		/* held the GIL */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -112,6 +117,8 @@ struct sampler {
 	unsigned int		max_depth;
 	unsigned int		native_depth;	/* 0: no native stacks */
 	enum sampler_unwind	unwind;
+	int			wall;		/* wall-clock timers: tell idle */
+	uint64_t		period_ns;	/* of the timers */
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
