@@ -11,6 +11,9 @@
  *   [invalid frame]          root side of a stack whose walk stopped at a
  *                            frame that failed validation or faulted
  *
+ * With per_thread, every stack has a root frame "[thread TID NAME]" (the
+ * Python thread name if known, else the OS name).
+ *
  * [truncated] and [invalid frame] sit above (root side of) the frames that
  * were kept, [truncated] first when a stack has both.
  *
@@ -96,9 +99,16 @@ struct aggregate {
 	int			 no_fold;	/* keep the call plumbing */
 	const char		*debug_dirs;	/* NULL: elfutils' default */
 	int			 keep_samples;	/* fill sample_list */
+	int			 per_thread;	/* a root per thread */
+	const char		*thread;	/* only this thread: id or name */
+	int			 no_idle;	/* leave out idle samples */
+	int			 gil_only;	/* only samples holding the GIL */
 
 	size_t			 files;
-	uint64_t		 samples;
+	uint64_t		 samples;	/* those the filters kept */
+	uint64_t		 filtered;	/* those they left out */
+	uint64_t		 weight_ns;	/* time the samples kept stand for */
+	uint64_t		 idle;		/* samples kept that were idle */
 	uint64_t		 duration_ns;	/* sum of the files' */
 	size_t			 durations;	/* files that gave one */
 

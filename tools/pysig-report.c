@@ -37,6 +37,11 @@ enum {
 	OPT_FOLD,
 	OPT_NO_FOLD,
 	OPT_DEBUG_DIR,
+	OPT_PER_THREAD,
+	OPT_THREAD,
+	OPT_IDLE,
+	OPT_NO_IDLE,
+	OPT_GIL,
 };
 
 static const struct option report_longopts[] = {
@@ -49,6 +54,11 @@ static const struct option report_longopts[] = {
 	{ "fold", no_argument, NULL, OPT_FOLD },
 	{ "no-fold", no_argument, NULL, OPT_NO_FOLD },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "thread", required_argument, NULL, OPT_THREAD },
+	{ "idle", no_argument, NULL, OPT_IDLE },
+	{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
+	{ "gil", no_argument, NULL, OPT_GIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -90,6 +100,14 @@ report_usage(FILE *f)
 "                        shown; by default (--fold) it is left out\n"
 "      --debug-dir=DIRS  colon-separated directories of separate debug\n"
 "                        files (default: /usr/lib/debug, by build-id)\n"
+"\n"
+"Threads (every thread is sampled on its own clock):\n"
+"      --per-thread      a root frame per thread: [thread TID NAME]\n"
+"      --thread=T        only the thread whose id or name is T\n"
+"      --no-idle         wall mode: leave out samples of threads that were\n"
+"                        waiting (sleep, I/O, a lock, the GIL); --idle\n"
+"                        (the default) keeps them\n"
+"      --gil             only samples of threads holding the GIL\n"
 "  -h, --help            print this help and exit\n"
 "  -V, --version         print the version and exit\n"
 "\n"
@@ -199,6 +217,13 @@ report_summary(struct report *r)
 	    agg->samples == 1 ? "" : "s");
 	if (agg->durations == agg->files && agg->files != 0)
 		fprintf(r->out, ", %.3f s", (double)agg->duration_ns / 1e9);
+	if (agg->weight_ns != 0)
+		fprintf(r->out, ", %.3f s sampled", (double)agg->weight_ns / 1e9);
+	if (agg->idle != 0)
+		fprintf(r->out, ", %llu idle", (unsigned long long)agg->idle);
+	if (agg->filtered != 0)
+		fprintf(r->out, " (%llu left out)",
+		    (unsigned long long)agg->filtered);
 	fputc('\n', r->out);
 }
 
@@ -265,7 +290,9 @@ main(int argc, char **argv)
 	int		(*fn)(struct report *) = report_top;
 	enum aggregate_view view = AGGREGATE_VIEW_MIXED;
 	const char	*debug_dirs = NULL;
-	int		 ch, found, error, no_fold = 0;
+	int		 ch, found, error, no_fold = 0, per_thread = 0;
+	int		 no_idle = 0, gil_only = 0;
+	const char	*thread = NULL;
 	size_t		 i;
 
 	memset(&r, 0, sizeof r);
@@ -312,6 +339,19 @@ main(int argc, char **argv)
 		case OPT_DEBUG_DIR:
 			debug_dirs = optarg;
 			break;
+		case OPT_PER_THREAD:
+			per_thread = 1;
+			break;
+		case OPT_THREAD:
+			thread = optarg;
+			break;
+		case OPT_IDLE:
+		case OPT_NO_IDLE:
+			no_idle = ch == OPT_NO_IDLE;
+			break;
+		case OPT_GIL:
+			gil_only = 1;
+			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
@@ -334,6 +374,10 @@ main(int argc, char **argv)
 	r.agg->view = view;
 	r.agg->no_fold = no_fold;
 	r.agg->debug_dirs = debug_dirs;
+	r.agg->per_thread = per_thread;
+	r.agg->thread = thread;
+	r.agg->no_idle = no_idle;
+	r.agg->gil_only = gil_only;
 	for (i = 0; i < r.nprofiles; i++) {
 		if (aggregate_add(r.agg, r.profiles[i]) != 0)
 			report_fatal("out of memory");

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Per-thread timers: equally busy threads get equal shares, a sleeping
+# thread gets nothing in CPU mode and its wall time in wall mode, a thread
+# hashing without the GIL is sampled (and marked as not holding it), 2000
+# short-lived threads leave no timer behind, wall mode delivers the rate
+# asked for, and a non-Python child is never killed by SIGPROF.
+# shellcheck source=tests/integration/lib.sh
+. "${top_srcdir:?run through make check}/tests/integration/lib.sh"
+pysig_require
+
+WORK=$PYDIR/threadtime.py
+CHECKER=$PYDIR/checkthreads.py
+# Every report gets a root per thread.
+PYSIG_REPORT_VIEW="--python-only --per-thread"
+
+# threadtime_one LABEL MINOR PYTHON: ten checks.
+# shellcheck disable=SC2317 # called by pysig_for_each_python
+threadtime_one() {
+	d=$tmp/$1
+	pysig_profile "$d.fair2" PYSIG_RATE=1000 "$3" "$WORK" fair 2
+	pysig_profile "$d.fair4" PYSIG_RATE=1000 "$3" "$WORK" fair 4
+	pysig_profile "$d.cpu" PYSIG_RATE=1000 "$3" "$WORK" sleep
+	pysig_profile "$d.wall" PYSIG_RATE=1000 PYSIG_MODE=wall "$3" "$WORK" sleep
+	pysig_profile "$d.hash" PYSIG_RATE=1000 "$3" "$WORK" hash
+	pysig_profile "$d.many" "$3" "$WORK" many
+	pysig_profile "$d.child" PYSIG_RATE=1000 "$3" "$WORK" child
+	"$CHECK_PYTHON" "$CHECKER" "$2" "$d" "$PYSIG_REPORT" \
+	    >"$tmp/check.out" 2>&1
+	tap_feed "$1" 10 "$tmp/check.out"
+}
+
+pysig_for_each_python 10 threadtime_one
+exit 0
