@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +98,9 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "overruns", LOAD(st->overruns));
 	writer_kv_u64(w, "idle", LOAD(st->idle));
 	writer_kv_u64(w, "gil", LOAD(st->gil));
+	writer_kv_u64(w, "paused", LOAD(st->paused));
+	writer_kv_u64(w, "toggles", LOAD(st->toggles));
+	writer_kv_u64(w, "sampling", !LOAD(sh->sampler.paused));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
 	    total ? LOAD(st->cost_sum) / total : 0);
@@ -225,18 +229,17 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 		} else if (type == SPOOL_REC_THREAD && len >= sizeof(struct
 		    spool_thread_event)) {
 			const struct spool_thread_event *e = p;
-			char	name[64];
+			char	name[64], given[sizeof e->name + 1];
 
+			memcpy(given, e->name, sizeof e->name);
+			given[sizeof e->name] = '\0';
 			if (e->event == TIMERS_THREAD_START) {
 				spool_comm(sp, e->tid, name, sizeof name);
 				writer_thread(w, e->tid, THREAD_STARTED,
-				    e->time_ns, 0, name, "");
-			} else {
-				memcpy(name, e->name, sizeof e->name);
-				name[sizeof e->name] = '\0';
+				    e->time_ns, 0, name, given);
+			} else
 				writer_thread(w, e->tid, THREAD_ENDED, 0,
-				    e->time_ns, name, "");
-			}
+				    e->time_ns, given, "");
 		} else if (type == SAMPLE_REC_CODE && len >= sizeof(struct
 		    sample_code)) {
 			const struct sample_code *c = p;
@@ -306,6 +309,40 @@ spool_sort_fds(int *fds, size_t n)
 	return m;
 }
 
+/*
+ * The pipe from the program reached its end without a word: did it exec()
+ * another program (it is still alive) rather than die?
+ */
+static int
+spool_execed(struct spool *sp, int pidfd)
+{
+	struct pollfd	pfd;
+
+	if (pidfd < 0)
+		return kill(sp->python_pid, 0) == 0;
+	/* Its descriptors close a moment before a dying process is reaped. */
+	pfd.fd = pidfd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 100) == 0;
+}
+
+/*
+ * A forked child that executed another program before its first sample
+ * (subprocess's fork and exec): remove its empty profile, unless the path
+ * now names another file (the new program, a Python, made its own).
+ * Whether it was removed.
+ */
+static int
+spool_discard(struct spool *sp, int fd)
+{
+	struct stat	a, b;
+
+	if (sp->path == NULL || fstat(fd, &a) != 0 || stat(sp->path, &b) != 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 0;
+	return unlink(sp->path) == 0;
+}
+
 /* The spool's main loop; never returns. */
 static void __attribute__((noreturn))
 spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
@@ -350,6 +387,13 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		writer_flush(w);
 	}
 	spool_drain(sp, sh, w);
+	if (!clean && spool_execed(sp, pidfd) &&
+	    atomic_load(&sh->sampler.stats.samples) == 0 &&
+	    spool_discard(sp, fd)) {
+		if (write(done_fd, "x", 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
 	if (clean)
 		spool_threads(sp, w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
@@ -372,6 +416,20 @@ spool_move_high(int fd)
 	return high;
 }
 
+/*
+ * fork() without the pthread_atfork() handlers: the spool may be started
+ * from the profiled process's own fork handler (a profiled child), where
+ * glibc's fork() must not be called again, and it should not run other
+ * libraries' handlers either.  The child only makes system calls and uses
+ * malloc, whose locks are free here (the process is single-threaded, at
+ * start-up or in a fork child).
+ */
+static pid_t
+spool_fork(void)
+{
+	return (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+}
+
 /* Fork the spool, which takes over w and fd. */
 int
 spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
@@ -391,7 +449,7 @@ spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		close(stop[1]);
 		return -error;
 	}
-	mid = fork();
+	mid = spool_fork();
 	if (mid < 0) {
 		error = errno;
 		close(stop[0]);
@@ -403,7 +461,7 @@ spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	if (mid == 0) {
 		/* The middle process: open the pidfd, fork again, leave. */
 		pidfd = (int)syscall(SYS_pidfd_open, sp->python_pid, 0);
-		pid = fork();
+		pid = spool_fork();
 		if (pid == 0)
 			spool_main(sp, sh, w, fd, stop[0], done[1], pidfd);
 		_exit(pid < 0 ? 1 : 0);

@@ -29,7 +29,7 @@ struct spool_thread_event {
 	uint64_t	time_ns;	/* CLOCK_MONOTONIC */
 	uint32_t	tid;
 	uint32_t	event;		/* TIMERS_THREAD_START or _END */
-	char		name[16];	/* OS name at the end, or "" */
+	char		name[64];	/* start: Python name; end: OS name */
 };
 
 /* Memory shared by the profiled process and the spool. */
@@ -46,6 +46,7 @@ struct spool {
 	uint64_t	start_mono;
 	uint64_t	start_cpu;
 	int		wall;		/* wall-clock mode */
+	const char	*path;		/* the profile's path */
 	unsigned int	rate;		/* samples per second asked for */
 	int		stop_fd;	/* write end: "finish now" */
 	int		done_fd;	/* read end: "finished" */

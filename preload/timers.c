@@ -43,6 +43,7 @@ struct timers_slot {
 struct timers_start {
 	void	*(*fn)(void *);
 	void	*arg;
+	char	 name[TIMERS_NAME_MAX];	/* given by the creating thread */
 };
 
 typedef int (*timers_create_fn)(pthread_t *, const pthread_attr_t *,
@@ -55,6 +56,7 @@ static struct {
 	int			 wall;
 	uint64_t		 period_ns;
 	timers_event_fn		 event;
+	timers_name_fn		 name;
 	pthread_key_t		 key;
 	struct timers_slot	*slots;
 	size_t			 nslots;
@@ -178,10 +180,11 @@ timers_thread_end(void *unused)
 static void *
 timers_thread_start(void *p)
 {
-	struct timers_start	start = *(struct timers_start *)p;
+	struct timers_start	start;
 	pid_t			tid;
 	int			armed = 0;
 
+	memcpy(&start, p, sizeof start);
 	free(p);
 	if (atomic_load(&timers.running)) {
 		tid = timers_gettid();
@@ -194,7 +197,8 @@ timers_thread_start(void *p)
 		if (armed) {
 			pthread_setspecific(timers.key, (void *)1);
 			if (timers.event != NULL)
-				timers.event(TIMERS_THREAD_START, tid, NULL);
+				timers.event(TIMERS_THREAD_START, tid,
+				    start.name);
 		}
 	}
 	return start.fn(start.arg);
@@ -233,6 +237,9 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		return next(thread, attr, fn, arg);
 	start->fn = fn;
 	start->arg = arg;
+	start->name[0] = '\0';
+	if (timers.name != NULL)
+		timers.name(start->name, sizeof start->name);
 	error = next(thread, attr, timers_thread_start, start);
 	if (error != 0)
 		free(start);
@@ -260,7 +267,8 @@ timers_child(void)
 
 /* Prepare the timers. */
 int
-timers_init(int wall, uint64_t period_ns, timers_event_fn event)
+timers_init(int wall, uint64_t period_ns, timers_event_fn event,
+    timers_name_fn name)
 {
 	int	error;
 
@@ -278,6 +286,7 @@ timers_init(int wall, uint64_t period_ns, timers_event_fn event)
 	timers.wall = wall;
 	timers.period_ns = period_ns;
 	timers.event = event;
+	timers.name = name;
 	timers.ready = 1;
 	return 0;
 }

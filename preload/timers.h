@@ -12,6 +12,7 @@
 #ifndef PYSIG_TIMERS_H
 #define PYSIG_TIMERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,15 +22,25 @@
 
 /*
  * Called in normal context when a thread starts or ends under the wrapper,
- * with the thread's id and, at its end, its OS name.
+ * with the thread's id and a name: at its start the name the creating
+ * thread gave it (timers_name_fn), at its end its OS name.
  */
 typedef void (*timers_event_fn)(int event, pid_t tid, const char *name);
+/*
+ * Called in the creating thread, in pthread_create(): write the new
+ * thread's name, if the caller knows it, into buf ("" otherwise).
+ */
+typedef void (*timers_name_fn)(char *buf, size_t size);
+
+/* The longest name passed to timers_event_fn, with its NUL. */
+#define TIMERS_NAME_MAX	64
 
 /*
- * Prepare: wall clock or thread CPU clocks, the period in ns, the callback
- * for thread events.  0 or -errno.
+ * Prepare: wall clock or thread CPU clocks, the period in ns, the callbacks
+ * for thread events and names (either may be NULL).  0 or -errno.
  */
-int	timers_init(int wall, uint64_t period_ns, timers_event_fn);
+int	timers_init(int wall, uint64_t period_ns, timers_event_fn,
+	    timers_name_fn);
 /*
  * Arm a timer for every thread alive now and for every thread created
  * from now on.  0, or -errno if the calling thread's timer failed (then

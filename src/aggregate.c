@@ -866,6 +866,35 @@ aggregate_keep_samples(struct aggregate *agg,
 	return 0;
 }
 
+/*
+ * The root frame of a process: "[process PID COMMAND LINE]", the command
+ * line shortened to fit.
+ */
+static void
+aggregate_process_name(const struct reader_profile *prof, char *buf,
+    size_t size)
+{
+	const char	*pid = reader_kv_get(&prof->header, "pid");
+	size_t		 i, len;
+	int		 n;
+
+	n = snprintf(buf, size, "[process %s", pid != NULL ? pid : "?");
+	len = n > 0 && (size_t)n < size ? (size_t)n : 0;
+	for (i = 0; i < prof->header.n && len + 2 < size; i++) {
+		if (strcmp(prof->header.pairs[i].key, "arg") != 0)
+			continue;
+		n = snprintf(buf + len, size - len - 1, " %s",
+		    prof->header.pairs[i].value);
+		if (n < 0)
+			break;
+		len += (size_t)n < size - len - 1 ? (size_t)n : size - len - 2;
+	}
+	if (len > size - 2)
+		len = size - 2;
+	buf[len++] = ']';
+	buf[len] = '\0';
+}
+
 /* The name a thread is known by: its Python name, else its OS name. */
 static const char *
 aggregate_thread_name(const struct reader_profile *prof, uint32_t tid)
@@ -924,25 +953,24 @@ aggregate_wanted(const struct aggregate *agg,
 
 /*
  * Credit the samples of one group (all samples, or one thread's) with
- * counts[] and weights[] per stack; root is the group's root frame or
- * AGGREGATE_NONE.  leaf[] gets each stack's leaf node.  0 or -ENOMEM.
+ * counts[] and weights[] per stack, under nroots root frames (a process,
+ * a thread).  leaf[] gets each stack's leaf node.  0 or -ENOMEM.
  */
 static int
 aggregate_group(struct aggregate *agg, const struct reader_profile *prof,
     const uint32_t *code_func, struct aggregate_lines *lc,
     struct aggregate_native *nx, const uint64_t *counts,
-    const uint64_t *weights, uint32_t root, struct aggregate_step *path,
-    uint32_t *leaf)
+    const uint64_t *weights, const uint32_t *roots, size_t nroots,
+    struct aggregate_step *path, uint32_t *leaf)
 {
 	const struct reader_stack	*s;
-	struct aggregate_step		*p = path;
+	struct aggregate_step		*p = path + nroots;
 	size_t				 i, n;
 	uint32_t			 node;
 
-	if (root != AGGREGATE_NONE) {
-		path[0].func = root;
-		path[0].line = -1;
-		p = path + 1;
+	for (i = 0; i < nroots; i++) {
+		path[i].func = roots[i];
+		path[i].line = -1;
 	}
 	for (i = 0; i < prof->nstacks; i++) {
 		s = &prof->stacks[i];
@@ -976,7 +1004,7 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 {
 	uint64_t		*counts = NULL, *weights = NULL;
 	uint32_t		*code_func = NULL, *leaf = NULL, *group = NULL;
-	uint32_t		*sample_leaf = NULL, *tids = NULL, root;
+	uint32_t		*sample_leaf = NULL, *tids = NULL, roots[2];
 	struct aggregate_step	*path = NULL;
 	struct aggregate_lines	 lc;
 	struct aggregate_native	 nx;
@@ -985,7 +1013,7 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 	const char		*v;
 	char			 name[256];
 	size_t			*first = NULL, *order = NULL;
-	size_t			 i, j, g, ngroups = 1, deepest = 0, len;
+	size_t			 i, j, g, ngroups = 1, deepest = 0, len, nroots = 0;
 	uint64_t		 kept = 0, units, period = 0;
 	int			 error = -ENOMEM, native = 0;
 
@@ -1061,8 +1089,14 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 		if (len > deepest)
 			deepest = len;
 	}
-	if ((path = malloc((deepest + 5) * sizeof *path)) == NULL)
+	if ((path = malloc((deepest + 6) * sizeof *path)) == NULL)
 		goto out;
+	if (agg->per_process) {
+		aggregate_process_name(prof, name, sizeof name);
+		if ((roots[nroots++] = aggregate_func(agg, name, "", "", 0,
+		    KIND_PSEUDO)) == AGGREGATE_NONE)
+			goto out;
+	}
 	if (native && aggregate_native_init(agg, &nx, prof) != 0)
 		goto out;
 	/* The samples in group order (a counting sort), one pass a group. */
@@ -1090,19 +1124,19 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 			weights[prof->sample_stack[i]] +=
 			    prof->sample_weight[i];
 		}
-		root = AGGREGATE_NONE;
 		if (agg->per_thread) {
 			snprintf(name, sizeof name, "[thread %lu%s%s]",
 			    (unsigned long)tids[g],
 			    *aggregate_thread_name(prof, tids[g]) ? " " : "",
 			    aggregate_thread_name(prof, tids[g]));
-			root = aggregate_func(agg, name, "", "", 0,
+			roots[nroots] = aggregate_func(agg, name, "", "", 0,
 			    KIND_PSEUDO);
-			if (root == AGGREGATE_NONE)
+			if (roots[nroots] == AGGREGATE_NONE)
 				goto out;
 		}
 		if (aggregate_group(agg, prof, code_func, &lc, &nx, counts,
-		    weights, root, path, leaf) != 0)
+		    weights, roots, nroots + (agg->per_thread != 0), path,
+		    leaf) != 0)
 			goto out;
 		for (j = first[g]; j < first[g + 1]; j++)
 			sample_leaf[order[j]] = leaf[prof->sample_stack[order[j]]];

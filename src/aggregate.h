@@ -11,8 +11,9 @@
  *   [invalid frame]          root side of a stack whose walk stopped at a
  *                            frame that failed validation or faulted
  *
- * With per_thread, every stack has a root frame "[thread TID NAME]" (the
- * Python thread name if known, else the OS name).
+ * With per_process, every stack has a root frame "[process PID ARGS...]";
+ * with per_thread, a root frame (under the process's) "[thread TID NAME]"
+ * (the Python thread name if known, else the OS name).
  *
  * [truncated] and [invalid frame] sit above (root side of) the frames that
  * were kept, [truncated] first when a stack has both.
@@ -99,6 +100,7 @@ struct aggregate {
 	int			 no_fold;	/* keep the call plumbing */
 	const char		*debug_dirs;	/* NULL: elfutils' default */
 	int			 keep_samples;	/* fill sample_list */
+	int			 per_process;	/* a root per process (file) */
 	int			 per_thread;	/* a root per thread */
 	const char		*thread;	/* only this thread: id or name */
 	int			 no_idle;	/* leave out idle samples */

@@ -76,6 +76,7 @@ struct sampler_walk {
 	unsigned int		 n;
 	unsigned int		 flags;
 	unsigned int		 sample_flags;	/* SAMPLE_* */
+	uint64_t		 weight_ns;	/* time the sample stands for */
 	uintptr_t		 last_code;
 	uint32_t		 last_id;
 	uint32_t		 epoch;
@@ -88,11 +89,16 @@ sampler_set(struct sampler *s)
 	atomic_store_explicit(&sampler_active, s, memory_order_release);
 }
 
-/* Forget the calling thread's cached thread id (after fork). */
+/*
+ * Forget the calling thread's cached thread id and code memo (after fork:
+ * the child starts a registry of its own, whose ids mean other code).
+ */
 void
 sampler_forget_tid(void)
 {
 	sampler_tid = 0;
+	sampler_cpu_end = 0;
+	memset(sampler_memo, 0, sizeof sampler_memo);
 }
 
 /* Monotonic time in nanoseconds. */
@@ -460,33 +466,6 @@ sampler_cpu(void)
 }
 
 /*
- * Was the thread waiting in a system call when the signal came?  The
- * kernel interrupts a blocking call for the handler and either restarts it
- * afterwards (SA_RESTART: the instruction pointer is moved back onto the
- * two-byte "syscall" instruction) or makes it fail with EINTR (right after
- * the instruction, rax -EINTR).  A call that does not block completes
- * before the signal is delivered, so neither is seen.
- */
-static int
-sampler_in_syscall(void *uc)
-{
-#if defined(__x86_64__)
-	const ucontext_t	*ctx = uc;
-	uintptr_t		 ip = (uintptr_t)ctx->uc_mcontext.gregs[REG_RIP];
-
-	if (ip < 4096)
-		return 0;
-	if (PEEK(uint16_t, ip) == 0x050f)
-		return 1;
-	return ctx->uc_mcontext.gregs[REG_RAX] == -EINTR &&
-	    PEEK(uint16_t, ip - 2) == 0x050f;
-#else
-	(void)uc;
-	return 0;
-#endif
-}
-
-/*
  * Does the thread state ts hold the GIL?  The GIL is in _PyRuntime up to
  * 3.11 and the interpreter's (through a pointer) from 3.12; it is held by
  * ts when it is locked and ts took it last.  Sets SAMPLE_GIL_KNOWN when
@@ -518,17 +497,20 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
 }
 
 /*
- * Wall mode: was the thread running?  Idle when it was waiting in a system
- * call (sleep, I/O, a lock, the GIL) and its CPU clock advanced by less
- * than half the period since its previous sample ended.
+ * Wall mode: was the thread running?  Idle when its CPU clock advanced by
+ * less than half the time the sample stands for since its previous sample
+ * ended: it slept, waited for I/O, a lock or the GIL (or for a CPU, on a
+ * loaded machine).  Its own handler's time is not counted (the clock is
+ * read at the end of it), so a waiting thread woken by the signal, which
+ * runs a few microseconds to go back to waiting, stays idle; and the
+ * running samples of a thread add up to its CPU time.
  */
 static unsigned int
-sampler_state(struct sampler *s, void *uc)
+sampler_state(uint64_t weight_ns)
 {
-	uint64_t	cpu = sampler_cpu(), ran;
+	uint64_t	ran = sampler_cpu() - sampler_cpu_end;
 
-	ran = cpu - sampler_cpu_end;
-	if (uc != NULL && sampler_in_syscall(uc) && ran < s->period_ns / 2)
+	if (sampler_cpu_end != 0 && ran < weight_ns / 2)
 		return SAMPLE_STATE | SAMPLE_IDLE;
 	return SAMPLE_STATE;
 }
@@ -576,7 +558,7 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
 	w->sample_flags |= sampler_gil(&s->py, ts);
 	if (s->wall)
-		w->sample_flags |= sampler_state(s, uc);
+		w->sample_flags |= sampler_state(w->weight_ns);
 }
 
 /*
@@ -590,6 +572,7 @@ sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 	sigjmp_buf		env;
 
 	memset(&w, 0, sizeof w);
+	w.weight_ns = s->period_ns * (uint64_t)(1 + (overrun > 0 ? overrun : 0));
 	if (sampler_tid == 0)
 		sampler_tid = (uint32_t)syscall(SYS_gettid);
 	atomic_fetch_add_explicit(&s->stats.samples, 1, memory_order_relaxed);
@@ -620,8 +603,7 @@ sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 		w.stack->flags = (uint16_t)w.flags;
 		w.stack->nframes = (uint16_t)w.n;
 		w.stack->sample_flags = (uint16_t)w.sample_flags;
-		w.stack->weight_ns = s->period_ns * (uint64_t)(1 + (overrun > 0 ?
-		    overrun : 0));
+		w.stack->weight_ns = w.weight_ns;
 		ring_commit(&s->ring, &w.stack_slot);
 	}
 }
@@ -678,6 +660,13 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	}
 	sampler_busy = 1;
 	t0 = sampler_now();
+	if (t0 < s->from_ns || (s->until_ns != 0 && t0 >= s->until_ns) ||
+	    atomic_load_explicit(&s->paused, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&s->stats.paused, 1,
+		    memory_order_relaxed);
+		sampler_busy = 0;
+		goto out;
+	}
 	/* A timer's signal counts the expirations it stands for. */
 	sampler_sample(s, t0, uc, si != NULL && si->si_code == SI_TIMER ?
 	    si->si_overrun : 0);
@@ -696,4 +685,20 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	sampler_busy = 0;
 out:
 	errno = saved;
+}
+
+/* The pause/resume signal: flip the sampler's pause flag. */
+void
+sampler_toggle(int sig, siginfo_t *si, void *uc)
+{
+	struct sampler	*s;
+
+	(void)sig;
+	(void)si;
+	(void)uc;
+	s = atomic_load_explicit(&sampler_active, memory_order_acquire);
+	if (s == NULL)
+		return;
+	atomic_fetch_xor_explicit(&s->paused, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->stats.toggles, 1, memory_order_relaxed);
 }

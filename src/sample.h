@@ -97,6 +97,8 @@ struct sampler_stats {
 	_Atomic uint64_t	overruns;	/* timer expirations missed */
 	_Atomic uint64_t	idle;		/* wall mode: not running */
 	_Atomic uint64_t	gil;		/* held the GIL */
+	_Atomic uint64_t	paused;		/* signals outside the window */
+	_Atomic uint64_t	toggles;	/* pause/resume signals */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -119,6 +121,13 @@ struct sampler {
 	enum sampler_unwind	unwind;
 	int			wall;		/* wall-clock timers: tell idle */
 	uint64_t		period_ns;	/* of the timers */
+	/*
+	 * Sampling window, CLOCK_MONOTONIC: signals before from_ns or from
+	 * until_ns on (0: none) take no sample, nor while paused is set.
+	 */
+	uint64_t		from_ns;
+	uint64_t		until_ns;
+	_Atomic int		paused;
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
@@ -128,7 +137,9 @@ struct sampler {
 void		sampler_set(struct sampler *s);
 /* The SIGPROF handler. */
 void		sampler_signal(int, siginfo_t *, void *);
-/* Forget the calling thread's cached thread id (after fork). */
+/* The handler of the pause/resume signal (PYSIG_TOGGLE_SIGNAL). */
+void		sampler_toggle(int, siginfo_t *, void *);
+/* Forget the calling thread's cached thread id and code memo (after fork). */
 void		sampler_forget_tid(void);
 /*
  * Take one sample of the calling thread now (tests and the handler); uc is

@@ -37,6 +37,7 @@ enum {
 	OPT_FOLD,
 	OPT_NO_FOLD,
 	OPT_DEBUG_DIR,
+	OPT_PER_PROCESS,
 	OPT_PER_THREAD,
 	OPT_THREAD,
 	OPT_IDLE,
@@ -54,6 +55,7 @@ static const struct option report_longopts[] = {
 	{ "fold", no_argument, NULL, OPT_FOLD },
 	{ "no-fold", no_argument, NULL, OPT_NO_FOLD },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "thread", required_argument, NULL, OPT_THREAD },
 	{ "idle", no_argument, NULL, OPT_IDLE },
@@ -101,7 +103,9 @@ report_usage(FILE *f)
 "      --debug-dir=DIRS  colon-separated directories of separate debug\n"
 "                        files (default: /usr/lib/debug, by build-id)\n"
 "\n"
-"Threads (every thread is sampled on its own clock):\n"
+"Threads and processes (every thread is sampled on its own clock; each\n"
+"Python process of a tree writes its own file):\n"
+"      --per-process     a root frame per file: [process PID COMMAND LINE]\n"
 "      --per-thread      a root frame per thread: [thread TID NAME]\n"
 "      --thread=T        only the thread whose id or name is T\n"
 "      --no-idle         wall mode: leave out samples of threads that were\n"
@@ -291,6 +295,7 @@ main(int argc, char **argv)
 	enum aggregate_view view = AGGREGATE_VIEW_MIXED;
 	const char	*debug_dirs = NULL;
 	int		 ch, found, error, no_fold = 0, per_thread = 0;
+	int		 per_process = 0;
 	int		 no_idle = 0, gil_only = 0;
 	const char	*thread = NULL;
 	size_t		 i;
@@ -339,6 +344,9 @@ main(int argc, char **argv)
 		case OPT_DEBUG_DIR:
 			debug_dirs = optarg;
 			break;
+		case OPT_PER_PROCESS:
+			per_process = 1;
+			break;
 		case OPT_PER_THREAD:
 			per_thread = 1;
 			break;
@@ -374,6 +382,7 @@ main(int argc, char **argv)
 	r.agg->view = view;
 	r.agg->no_fold = no_fold;
 	r.agg->debug_dirs = debug_dirs;
+	r.agg->per_process = per_process;
 	r.agg->per_thread = per_thread;
 	r.agg->thread = thread;
 	r.agg->no_idle = no_idle;

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""The checker of control.sh (not a workload, never profiled).
+
+Usage: checkcontrol.py MINOR DIR
+
+DIR.delay, DIR.duration and DIR.toggle are runs of control.py.  Prints
+three results, as checkprof.py does.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkprof import Results, Run, stacks_text  # noqa: E402
+
+
+def counts(run):
+    prof = run.profile()
+    return prof, {n: (prof.count(lambda f, n=n: f.name == n) if prof else 0)
+                  for n in ("a_work", "b_work", "c_work")}
+
+
+def main():
+    res = Results()
+    d = sys.argv[2]
+    try:
+        run = Run(d + ".delay")
+        prof, n = counts(run)
+        p = run.problems()
+        delay = prof.info.get("delay_ns") if prof else None
+        res.check("PYSIG_DELAY=0.8: a_work %d samples (0), b_work %d (> 0), "
+                  "delay_ns %s" % (n["a_work"], n["b_work"], delay),
+                  not p and n["a_work"] == 0 and n["b_work"] > 0 and
+                  delay == "800000000", p + stacks_text(prof))
+        run = Run(d + ".duration")
+        prof, n = counts(run)
+        p = run.problems()
+        paused = prof.info_int("paused") if prof else None
+        res.check("PYSIG_DURATION=0.35: a_work %d samples (> 0), b_work %d "
+                  "(0), %s signals after it" % (n["a_work"], n["b_work"],
+                                               paused),
+                  not p and n["a_work"] > 0 and n["b_work"] == 0 and
+                  paused, p + stacks_text(prof))
+        run = Run(d + ".toggle")
+        prof, n = counts(run)
+        p = run.problems()
+        toggles = prof.info_int("toggles") if prof else None
+        res.check("PYSIG_TOGGLE_SIGNAL=SIGUSR2: a_work %d, b_work %d "
+                  "(paused: 0), c_work %d samples, %s toggles"
+                  % (n["a_work"], n["b_work"], n["c_work"], toggles),
+                  not p and n["a_work"] > 0 and n["b_work"] == 0 and
+                  n["c_work"] > 0 and toggles == 2, p + stacks_text(prof))
+    finally:
+        res.emit()
+
+
+if __name__ == "__main__":
+    main()
