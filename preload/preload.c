@@ -1,10 +1,11 @@
 /*
  * The injected library.  A constructor checks that the process is a CPython
  * we can read, opens the profile, forks the spool process (spool.c) and
- * arms a process CPU-time timer that sends SIGPROF; the handler
+ * arms a timer per thread that sends it SIGPROF (timers.c); the handler
  * (src/sample.c) fills a lock-free ring in shared memory that the spool
- * drains to the file every 200 ms.  At exit the timer is disarmed and the
- * spool writes the trailer.  Any failure prints one "pysig:" line and
+ * drains to the file every 200 ms.  At exit the timers are deleted and the
+ * spool writes the trailer.  A child made by fork() starts a profile of
+ * its own the same way, from the fork handler.  Any failure prints one "pysig:" line and
  * leaves the program to run unprofiled; nothing here exits, aborts or
  * changes the program's signal handling other than SIGPROF (and
  * SIGSEGV/SIGBUS, chained).
