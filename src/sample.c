@@ -54,8 +54,8 @@ static _Atomic(struct sampler *)	 sampler_active;
 static __thread volatile sig_atomic_t	 sampler_busy;
 static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
-/* Wall mode: this thread's CPU clock when its previous sample ended. */
-static __thread uint64_t		 sampler_cpu_end;
+/* Wall mode: this thread's CPU clock at its previous sample. */
+static __thread uint64_t		 sampler_cpu_last;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -97,7 +97,7 @@ void
 sampler_forget_tid(void)
 {
 	sampler_tid = 0;
-	sampler_cpu_end = 0;
+	sampler_cpu_last = 0;
 	memset(sampler_memo, 0, sizeof sampler_memo);
 }
 
@@ -498,19 +498,21 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
 
 /*
  * Wall mode: was the thread running?  Idle when its CPU clock advanced by
- * less than half the time the sample stands for since its previous sample
- * ended: it slept, waited for I/O, a lock or the GIL (or for a CPU, on a
- * loaded machine).  Its own handler's time is not counted (the clock is
- * read at the end of it), so a waiting thread woken by the signal, which
- * runs a few microseconds to go back to waiting, stays idle; and the
- * running samples of a thread add up to its CPU time.
+ * less than half the time the sample stands for since its previous sample:
+ * it slept, waited for I/O, a lock or the GIL (or for a CPU, on a loaded
+ * machine).  A waiting thread woken by the signal runs a few microseconds
+ * (and the handler a few more) before it waits again, so it stays idle;
+ * and the running samples of a thread add up to its CPU time.  One clock
+ * read per sample: a system call, not the vDSO.
  */
 static unsigned int
 sampler_state(uint64_t weight_ns)
 {
-	uint64_t	ran = sampler_cpu() - sampler_cpu_end;
+	uint64_t	cpu = sampler_cpu(), ran = cpu - sampler_cpu_last;
+	int		first = sampler_cpu_last == 0;
 
-	if (sampler_cpu_end != 0 && ran < weight_ns / 2)
+	sampler_cpu_last = cpu;
+	if (!first && ran < weight_ns / 2)
 		return SAMPLE_STATE | SAMPLE_IDLE;
 	return SAMPLE_STATE;
 }
@@ -680,8 +682,6 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	    &s->stats.cost_max, &max, cost, memory_order_relaxed,
 	    memory_order_relaxed))
 		;
-	if (s->wall)
-		sampler_cpu_end = sampler_cpu();
 	sampler_busy = 0;
 out:
 	errno = saved;
