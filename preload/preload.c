@@ -700,7 +700,13 @@ preload_thread_name(char *buf, size_t size)
 	const char	*utf8;
 
 	buf[0] = '\0';
-	if (preload_api.gil_check == NULL || preload_api.gil_check() != 1)
+	/*
+	 * PyGILState_Check() says yes before the interpreter is initialised:
+	 * check first that this thread has a thread state that holds the GIL.
+	 */
+	if (preload_api.gil_check == NULL || preload_sampler == NULL ||
+	    !sampler_holds_gil(&preload_sampler->py) ||
+	    preload_api.gil_check() != 1)
 		return;
 	preload_api.err_fetch(&type, &value, &tb);
 	if ((locals = preload_api.get_locals()) != NULL &&

@@ -610,6 +610,21 @@ sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 	}
 }
 
+/*
+ * Does the calling thread have a Python thread state that holds the GIL?
+ * Normal context too: it reads memory only, so it is safe before the
+ * interpreter exists or after it is gone.
+ */
+int
+sampler_holds_gil(const struct sampler_python *py)
+{
+	uintptr_t	ts = sampler_tstate(py);
+
+	if (!pystr_ptr_ok(ts))
+		return 0;
+	return (sampler_gil(py, ts) & SAMPLE_GIL) != 0;
+}
+
 /* Take one sample of the calling thread now. */
 void
 sampler_take(struct sampler *s, uint64_t now, void *uc)

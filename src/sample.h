@@ -146,6 +146,8 @@ void		sampler_forget_tid(void);
  * the signal's context for the native stack, NULL for none.
  */
 void		sampler_take(struct sampler *s, uint64_t now_ns, void *uc);
+/* Does the calling thread's Python thread state hold the GIL? */
+int		sampler_holds_gil(const struct sampler_python *);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
 unsigned int	sampler_hist_bucket(uint64_t ns);
 uint64_t	sampler_hist_value(unsigned int bucket);
