@@ -139,6 +139,28 @@ info_threads(FILE *f, const struct reader_profile *p)
 	free(n);
 }
 
+/*
+ * The time samples stand for (1.2): their sum and the largest, in ns.  A
+ * CPU-time timer above the kernel's tick rate delivers one signal for
+ * several periods.
+ */
+static void
+info_weights(FILE *f, const struct reader_profile *p)
+{
+	uint64_t	sum = 0, max = 0;
+	size_t		i;
+
+	for (i = 0; i < p->nsamples; i++) {
+		sum += p->sample_weight[i];
+		if (p->sample_weight[i] > max)
+			max = p->sample_weight[i];
+	}
+	if (sum == 0)
+		return;
+	fprintf(f, "sampled: %.3f s\n", (double)sum / 1e9);
+	fprintf(f, "weight_max_ns: %llu\n", (unsigned long long)max);
+}
+
 static void
 info_profile(FILE *f, const struct reader_profile *p)
 {
@@ -173,6 +195,7 @@ info_profile(FILE *f, const struct reader_profile *p)
 		    (double)p->size / (double)p->nsamples);
 	for (i = 0; i < p->stats.n; i++)
 		info_pair(f, p->stats.pairs[i].key, p->stats.pairs[i].value);
+	info_weights(f, p);
 	if ((v = reader_kv_get(&p->stats, "duration_ns")) != NULL)
 		fprintf(f, "duration: %.3f s\n",
 		    (double)strtoull(v, NULL, 10) / 1e9);

@@ -446,10 +446,13 @@ def check_codereuse(res, minor, d):
     too_many = []
     # Reports count timer periods: a signal standing for several periods
     # (above the kernel's tick rate) counts that many times.  Compare in
-    # periods, allowing as many signals' worth as before.
+    # periods, allowing as many signals as before, each at the largest
+    # weight seen.
     asked = prof.info_int("rate") if prof else None
+    wmax = prof.info_int("weight_max_ns") if prof else None
     if rate and asked:
-        per_signal = max(1.0, asked / rate)
+        per_signal = max(1.0, asked / rate,
+                         (wmax or 0) * asked / 1e9)
         for name, n in sorted(counts.items()):
             if name not in times:
                 too_many.append("%s: %d samples, but it never ran" % (name, n))

@@ -6,7 +6,7 @@ Usage: checkthreads.py MINOR DIR PYSIG_REPORT
 DIR.fair2, DIR.fair4, DIR.cpu, DIR.wall, DIR.hash, DIR.many and DIR.child
 are runs of threadtime.py made by lib.sh's pysig_profile, reported with
 --per-thread: every collapsed stack starts with "[thread TID NAME]".
-Prints ten results, as checkprof.py does.
+Prints eleven results, as checkprof.py does.
 """
 
 import os
@@ -154,6 +154,16 @@ def check_sleep_wall(res, run):
               not problems and busy > 0 and cpu > 0 and
               kept_sleepy <= 0.1 * got * RATE and
               abs(kept_busy / float(RATE) - cpu) <= 0.25 * cpu, problems)
+    # The Python name given to threading.Thread: the thread's root frame
+    # and --thread=NAME.
+    named = report(run, "--thread=sleepy")
+    roots = per_thread(named or [])
+    res.check("--thread=sleepy: %s" % ", ".join(
+                  "%s %d" % kv for kv in roots.items()),
+              not problems and len(roots) == 1 and
+              re.match(r"\[thread \d+ sleepy\]$", list(roots)[0]) and
+              set(threads_of(named, "sleeping_worker")) == set(roots),
+              problems + stacks_text(prof))
     # Rate: the sleeping thread (which needs next to no CPU to take its
     # signals) gets 900 a second or more, in one of two runs (the second
     # in case the machine was busy).  A busy thread gets its signals only
@@ -228,9 +238,15 @@ def check_many(res, run):
     if not problems and m is None:
         problems.append("the workload printed no timer counts")
     before, after = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
-    res.check("2000 short-lived threads: %d timers before, %d after"
-              % (before, after),
-              not problems and before >= 1 and after == before, problems)
+    m = re.search(rb"ends (\d+) (-?\d+) (-?\d+)", run.stdout or b"")
+    ends = "200 C threads ended by pthread_exit and 200 cancelled: " + (
+        "%s timers after" % m.group(3).decode() if m else
+        "not run (no C compiler)")
+    res.check("2000 short-lived threads: %d timers before, %d after; %s"
+              % (before, after, ends),
+              not problems and before >= 1 and after == before and
+              (m is None or (m.group(1) == b"0" and
+                             int(m.group(3)) == before)), problems)
 
 
 def check_child(res, run):

@@ -1,7 +1,7 @@
 """Workloads of threadtime.sh: threads that share the CPU, sleep, hash
 without the GIL, come and go by the thousand, or start a non-Python child.
 
-Usage: threadtime.py fair N | sleep | hash | many | child
+Usage: threadtime.py fair N | sleep | hash | many [LIBENDS.so|-] | child
 
 Each prints what it measured ("cpu NAME SECONDS", "wall NAME SECONDS",
 "timers BEFORE AFTER", ...) for the checker to compare with the profile,
@@ -98,6 +98,16 @@ def main():
             time.sleep(0.01)
             after = count_timers()
         print("timers %d %d" % (before, after))
+        # C threads ending by pthread_exit() and by cancellation.
+        if len(sys.argv) > 2 and sys.argv[2] != "-":
+            import ctypes
+            lib = ctypes.CDLL(sys.argv[2])
+            bad = lib.ends_threads(ctypes.c_int(200))
+            after = count_timers()
+            while after != before and time.monotonic() < deadline + 2.0:
+                time.sleep(0.01)
+                after = count_timers()
+            print("ends %d %d %d" % (bad, before, after))
     elif mode == "child":
         t = threading.Thread(target=burn, args=(1.0,), name="busy")
         t.start()
