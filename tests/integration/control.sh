@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runtime control: PYSIG_DELAY, PYSIG_DURATION and PYSIG_TOGGLE_SIGNAL
-# decide which phases of a program are sampled, and the profile says so.
+# decide which phases of a program are sampled, and the profile says so;
+# bad values of the new variables get one line each and the defaults.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require
@@ -8,7 +9,7 @@ pysig_require
 WORK=$PYDIR/control.py
 usr2=$(kill -l USR2 2>/dev/null) || usr2=12
 
-# control_one LABEL MINOR PYTHON: three checks.
+# control_one LABEL MINOR PYTHON: four checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 control_one() {
 	d=$tmp/$1
@@ -21,9 +22,11 @@ control_one() {
 	    "$WORK" window 0.4 0.6
 	pysig_profile "$d.toggle" PYSIG_RATE=1000 PYSIG_TOGGLE_SIGNAL=SIGUSR2 \
 	    "$3" "$WORK" toggle "$usr2"
+	pysig_profile "$d.bad" PYSIG_MODE=fast PYSIG_DELAY=soon \
+	    PYSIG_TOGGLE_SIGNAL=SIGKILL PYSIG_FOLLOW=2 "$3" "$WORK" window 0.1 0.1
 	"$CHECK_PYTHON" "$PYDIR/checkcontrol.py" "$2" "$d" >"$tmp/check.out" 2>&1
-	tap_feed "$1" 3 "$tmp/check.out"
+	tap_feed "$1" 4 "$tmp/check.out"
 }
 
-pysig_for_each_python 3 control_one
+pysig_for_each_python 4 control_one
 exit 0

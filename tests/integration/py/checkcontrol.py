@@ -3,8 +3,8 @@
 
 Usage: checkcontrol.py MINOR DIR
 
-DIR.delay, DIR.duration and DIR.toggle are runs of control.py.  Prints
-three results, as checkprof.py does.
+DIR.delay, DIR.duration, DIR.toggle and DIR.bad are runs of control.py.
+Prints four results, as checkprof.py does.
 """
 
 import os
@@ -50,6 +50,19 @@ def main():
                   % (n["a_work"], n["b_work"], n["c_work"], toggles),
                   not p and n["a_work"] > 0 and n["b_work"] == 0 and
                   n["c_work"] > 0 and toggles == 2, p + stacks_text(prof))
+        run = Run(d + ".bad")
+        prof, n = counts(run)
+        p = run.problems()
+        lines = [l for l in run.stderr_lines() if l.startswith("pysig:")]
+        want = ("PYSIG_MODE=fast", "PYSIG_DELAY=soon",
+                "PYSIG_TOGGLE_SIGNAL=SIGKILL", "PYSIG_FOLLOW=2")
+        missing = [w for w in want if not any(w in l for l in lines)]
+        mode = prof.info.get("mode") if prof else None
+        res.check("bad PYSIG_MODE, PYSIG_DELAY, PYSIG_TOGGLE_SIGNAL and "
+                  "PYSIG_FOLLOW: one pysig: line each, profiled in %s mode"
+                  % mode, not p and not missing and len(lines) == 5 and
+                  mode == "cpu" and n["a_work"] + n["b_work"] > 0,
+                  p + ["missing: %r" % missing] + lines)
     finally:
         res.emit()
 
