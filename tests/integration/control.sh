@@ -13,17 +13,16 @@ usr2=$(kill -l USR2 2>/dev/null) || usr2=12
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 control_one() {
 	d=$tmp/$1
-	# The window starts when the library loads, before the interpreter
-	# starts up: a_work ends 0.2 s after its start-up, before the delay
-	# of 0.8 s; b_work starts 0.4 s after it, after 0.35 s of sampling.
-	pysig_profile "$d.delay" PYSIG_RATE=1000 PYSIG_DELAY=0.8 "$3" "$WORK" \
-	    window 0.2 1.2
-	pysig_profile "$d.duration" PYSIG_RATE=1000 PYSIG_DURATION=0.35 "$3" \
-	    "$WORK" window 0.4 0.6
+	# The window counts from when the library loads, at the start of the
+	# process; the phases too: a_work until 0.4 s, b_work until 1.2 s.
+	pysig_profile "$d.delay" PYSIG_RATE=1000 PYSIG_DELAY=0.6 "$3" "$WORK" \
+	    window 0.4 1.2
+	pysig_profile "$d.duration" PYSIG_RATE=1000 PYSIG_DURATION=0.3 "$3" \
+	    "$WORK" window 0.4 1.0
 	pysig_profile "$d.toggle" PYSIG_RATE=1000 PYSIG_TOGGLE_SIGNAL=SIGUSR2 \
 	    "$3" "$WORK" toggle "$usr2"
 	pysig_profile "$d.bad" PYSIG_MODE=fast PYSIG_DELAY=soon \
-	    PYSIG_TOGGLE_SIGNAL=SIGKILL PYSIG_FOLLOW=2 "$3" "$WORK" window 0.1 0.1
+	    PYSIG_TOGGLE_SIGNAL=SIGKILL PYSIG_FOLLOW=2 "$3" "$WORK" window 0.2 0.4
 	"$CHECK_PYTHON" "$PYDIR/checkcontrol.py" "$2" "$d" >"$tmp/check.out" 2>&1
 	tap_feed "$1" 4 "$tmp/check.out"
 }
