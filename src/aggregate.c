@@ -861,6 +861,8 @@ aggregate_keep_samples(struct aggregate *agg,
 		as->tid = prof->sample_tid[i];
 		as->node = leaf[i];
 		as->time_us = prof->sample_time[i];
+		as->weight_ns = prof->sample_weight[i];
+		as->flags = prof->sample_flags[i];
 	}
 	agg->nsample_list = n;
 	return 0;

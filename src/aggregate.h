@@ -84,6 +84,8 @@ struct aggregate_sample {
 	uint32_t	tid;		/* Linux thread id */
 	uint32_t	node;		/* leaf node of its stack */
 	int64_t		time_us;	/* since that profile's start_mono_ns */
+	uint64_t	weight_ns;	/* time it stands for, 0 unknown (1.2) */
+	unsigned int	flags;		/* SAMPLE_* (format.h, 1.2) */
 };
 
 /* A line of the collapsed (folded) stack output. */

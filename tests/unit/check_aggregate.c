@@ -691,11 +691,13 @@ START_TEST(test_threads)
 	free(s);
 	aggregate_free(agg);
 
-	/* A root per process and per thread, named. */
+	/* A root per process and per thread, named; kept samples carry
+	 * their weight and flags. */
 	agg = aggregate_create();
 	ck_assert_ptr_nonnull(agg);
 	agg->per_process = 1;
 	agg->per_thread = 1;
+	agg->keep_samples = 1;
 	ck_assert_int_eq(aggregate_add(agg, p), 0);
 	ck_assert_int_eq(aggregate_finish(agg), 0);
 	s = collapsed(agg);
@@ -705,6 +707,15 @@ START_TEST(test_threads)
 	    "[process 42 python3 app.py];[thread 11 worker];main (app.py:2);"
 	    "work (app.py:11) 5\n");
 	free(s);
+	ck_assert_uint_eq(agg->nsample_list, 5);
+	ck_assert_uint_eq(agg->sample_list[0].tid, 10);
+	ck_assert_uint_eq(agg->sample_list[0].flags,
+	    SAMPLE_STATE | SAMPLE_IDLE);
+	ck_assert_uint_eq(agg->sample_list[3].tid, 11);
+	ck_assert_uint_eq(agg->sample_list[3].weight_ns, 4000000);
+	ck_assert_str_eq(agg->funcs[agg->nodes[agg->nodes[
+	    agg->sample_list[3].node].parent].parent].name,
+	    "[thread 11 worker]");
 	aggregate_free(agg);
 
 	/* Filters: not idle; holding the GIL; a thread by name, by id. */
