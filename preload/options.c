@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,64 @@ options_uint(const char *name, unsigned int def, unsigned int min,
 	return (unsigned int)v;
 }
 
+/*
+ * Read a time in seconds (a decimal number, fractions allowed, at most a
+ * day) as ns, reporting a bad value and using 0.
+ */
+static uint64_t
+options_seconds(const char *name)
+{
+	const char	*s = getenv(name);
+	char		*end;
+	double		 v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    !(v >= 0 && v <= 86400)) {
+		fprintf(stderr, "pysig: %s=%.64s: not a number of seconds from "
+		    "0 to 86400; using 0\n", name, s);
+		return 0;
+	}
+	return (uint64_t)(v * 1e9);
+}
+
+/*
+ * Read the pause/resume signal: a name (SIGUSR2 or USR2) or a number.
+ * Signals the program or pysig cannot give up are refused.
+ */
+static int
+options_signal(void)
+{
+	static const struct {
+		const char	*name;
+		int		 sig;
+	} names[] = {
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "HUP", SIGHUP },
+		{ "WINCH", SIGWINCH }, { "URG", SIGURG },
+	};
+	const char	*s = getenv("PYSIG_TOGGLE_SIGNAL"), *n;
+	unsigned long	 v;
+	size_t		 i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	n = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(n, names[i].name) == 0)
+			return names[i].sig;
+	if (options_parse_uint(s, 1, (unsigned long)SIGRTMAX, &v) == 0 &&
+	    (int)v != SIGPROF && (int)v != SIGKILL && (int)v != SIGSTOP &&
+	    (int)v != SIGSEGV && (int)v != SIGBUS)
+		return (int)v;
+	fprintf(stderr, "pysig: PYSIG_TOGGLE_SIGNAL=%.64s: not a signal "
+	    "name (SIGUSR1, SIGUSR2, SIGHUP, SIGWINCH, SIGURG) or number; "
+	    "none\n", s);
+	return 0;
+}
+
 /* Read PYSIG_* into cfg. */
 int
 options_load(struct options *cfg)
@@ -72,8 +131,20 @@ options_load(struct options *cfg)
 	cfg->max_depth = options_uint("PYSIG_MAX_DEPTH", OPTIONS_DEPTH_DEFAULT,
 	    1, OPTIONS_DEPTH_MAX);
 	cfg->native = (int)options_uint("PYSIG_NATIVE", 1, 0, 1);
+	cfg->follow = (int)options_uint("PYSIG_FOLLOW", 1, 0, 1);
+	cfg->delay_ns = options_seconds("PYSIG_DELAY");
+	cfg->duration_ns = options_seconds("PYSIG_DURATION");
+	cfg->toggle_signal = options_signal();
 	cfg->native_depth = options_uint("PYSIG_NATIVE_DEPTH",
 	    OPTIONS_NATIVE_DEPTH_DEFAULT, 1, OPTIONS_NATIVE_DEPTH_MAX);
+	s = getenv("PYSIG_MODE");
+	if (s == NULL || *s == '\0' || strcmp(s, "cpu") == 0)
+		cfg->wall = 0;
+	else if (strcmp(s, "wall") == 0)
+		cfg->wall = 1;
+	else
+		fprintf(stderr, "pysig: PYSIG_MODE=%.64s: not \"cpu\" or "
+		    "\"wall\"; using cpu\n", s);
 	s = getenv("PYSIG_UNWIND");
 	if (s == NULL || *s == '\0' || strcmp(s, "trace") == 0)
 		cfg->unwind = OPTIONS_UNWIND_TRACE;

@@ -4,6 +4,7 @@
 #define PYSIG_OPTIONS_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #define OPTIONS_RATE_DEFAULT	100
 #define OPTIONS_RATE_MAX		10000
@@ -20,7 +21,12 @@ enum options_unwind {
 
 struct options {
 	char		output[PATH_MAX];
-	unsigned int	rate;		/* samples per CPU second */
+	unsigned int	rate;		/* samples per second of the clock */
+	int		wall;		/* PYSIG_MODE=wall: wall-clock timers */
+	int		follow;		/* PYSIG_FOLLOW: profile child processes */
+	uint64_t	delay_ns;	/* PYSIG_DELAY */
+	uint64_t	duration_ns;	/* PYSIG_DURATION, 0: no limit */
+	int		toggle_signal;	/* PYSIG_TOGGLE_SIGNAL, 0: none */
 	unsigned int	max_depth;	/* Python frames kept per sample */
 	int		native;		/* record native stacks */
 	unsigned int	native_depth;	/* native frames kept per sample */

@@ -1,10 +1,11 @@
 /*
  * The injected library.  A constructor checks that the process is a CPython
  * we can read, opens the profile, forks the spool process (spool.c) and
- * arms a process CPU-time timer that sends SIGPROF; the handler
+ * arms a timer per thread that sends it SIGPROF (timers.c); the handler
  * (src/sample.c) fills a lock-free ring in shared memory that the spool
- * drains to the file every 200 ms.  At exit the timer is disarmed and the
- * spool writes the trailer.  Any failure prints one "pysig:" line and
+ * drains to the file every 200 ms.  At exit the timers are deleted and the
+ * spool writes the trailer.  A child made by fork() starts a profile of
+ * its own the same way, from the fork handler.  Any failure prints one "pysig:" line and
  * leaves the program to run unprofiled; nothing here exits, aborts or
  * changes the program's signal handling other than SIGPROF (and
  * SIGSEGV/SIGBUS, chained).
@@ -41,6 +42,7 @@
 #include "pylayout.h"
 #include "sample.h"
 #include "spool.h"
+#include "timers.h"
 #include "writer.h"
 
 #define PRELOAD_RING_BYTES	(4u << 20)
@@ -58,8 +60,8 @@ static struct {
 	pid_t			 pid;
 	struct options		 opt;
 	char			 path[PATH_MAX];
-	timer_t			 timer;
 	int			 timer_armed;
+	int			 forked;	/* a child of a profiled process */
 	struct spool		 spool;
 	struct spool_shared	*shared;
 	uintptr_t		 eval_start;
@@ -312,6 +314,8 @@ preload_header(struct writer *w)
 	writer_kv(w, "pysig", PACKAGE_VERSION);
 	writer_kv_u64(w, "pid", (uint64_t)getpid());
 	writer_kv_u64(w, "ppid", (uint64_t)getppid());
+	if (preload.forked)
+		writer_kv(w, "forked", "1");
 	writer_kv(w, "python", preload.python);
 	snprintf(buf, sizeof buf, "%lx", preload.python_hex);
 	writer_kv(w, "python_hex", buf);
@@ -335,9 +339,17 @@ preload_header(struct writer *w)
 		writer_kv(w, "cwd", path);
 	writer_kv_u64(w, "start_time_ns", preload_clock(CLOCK_REALTIME));
 	writer_kv_u64(w, "start_mono_ns", preload.spool.start_mono);
-	writer_kv(w, "mode", "cpu");
-	writer_kv(w, "clock", "process-cputime");
+	writer_kv(w, "mode", preload.opt.wall ? "wall" : "cpu");
+	writer_kv(w, "clock", preload.opt.wall ? "monotonic" : "thread-cputime");
+	writer_kv(w, "timers", "per-thread");
 	writer_kv_u64(w, "rate", preload.opt.rate);
+	writer_kv_u64(w, "delay_ns", preload.opt.delay_ns);
+	if (preload.opt.duration_ns != 0)
+		writer_kv_u64(w, "sampling_ns", preload.opt.duration_ns);
+	if (preload.opt.toggle_signal != 0)
+		writer_kv(w, "toggle_signal",
+		    sigabbrev_np(preload.opt.toggle_signal) != NULL ?
+		    sigabbrev_np(preload.opt.toggle_signal) : "?");
 	writer_kv_u64(w, "max_depth", preload.opt.max_depth);
 	writer_kv_u64(w, "buffer_bytes", PRELOAD_RING_BYTES);
 	writer_kv_u64(w, "native", preload_sampler->native_depth != 0);
@@ -405,15 +417,12 @@ preload_native_init(void)
 static void
 preload_fini(void)
 {
-	struct itimerspec	off;
-
 	if (preload.state != PRELOAD_RUNNING || preload.pid != getpid())
 		return;
 	preload.state = PRELOAD_DONE;
-	memset(&off, 0, sizeof off);
 	if (preload.timer_armed) {
-		timer_settime(preload.timer, 0, &off, NULL);
-		timer_delete(preload.timer);
+		timers_stop();
+		preload.timer_armed = 0;
 	}
 	sampler_set(NULL);
 	if (spool_finish(&preload.spool, PRELOAD_FINISH_MS) != 0) {
@@ -427,40 +436,151 @@ preload_fini(void)
 		    preload.path);
 }
 
+static int	preload_path(void);
+static int	preload_memory(void);
+static int	preload_start_timer(void);
+
+/*
+ * Start a profile of this process: open the file, write its header and
+ * mappings, start a spool for it, arm the timers.  The sampler's memory
+ * is mapped and set up.  0, or -1 after printing why (nothing is left
+ * running and the file is removed).
+ */
+static int
+preload_begin(void)
+{
+	struct writer	*w;
+	int		 fd, error;
+
+	/*
+	 * A new file, not the old one truncated: a forked child's spool may
+	 * still hold the file of this pid when the child exec()s a Python.
+	 */
+	(void)unlink(preload.path);
+	fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0666);
+	if (fd < 0) {
+		preload_warn("cannot open %s: %s; not profiling", preload.path,
+		    strerror(errno));
+		return -1;
+	}
+	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
+	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
+	preload.spool.wall = preload.opt.wall;
+	preload.spool.rate = preload.opt.rate;
+	preload.spool.path = preload.path;
+	if ((w = writer_create(fd, preload.spool.start_mono)) == NULL) {
+		preload_warn("out of memory; not profiling");
+		goto fail;
+	}
+	writer_file_header(w);
+	preload_header(w);
+	maps_write(&preload.spool.maps, w);
+	if ((error = writer_flush(w)) != 0) {
+		preload_warn("cannot write %s: %s; not profiling", preload.path,
+		    strerror(-error));
+		writer_free(w);
+		goto fail;
+	}
+	/* From here on the spool owns the writer and the descriptor. */
+	if ((error = spool_start(&preload.spool, preload.shared, w, fd)) != 0) {
+		preload_warn("cannot start the spool process: %s; "
+		    "not profiling", strerror(-error));
+		unlink(preload.path);
+		return -1;
+	}
+	preload.state = PRELOAD_RUNNING;
+	sampler_set(preload_sampler);
+	if ((error = preload_start_timer()) != 0) {
+		preload_warn("cannot start the timer: %s; not profiling",
+		    strerror(-error));
+		preload.opt.quiet = 1;
+		preload_fini();
+		unlink(preload.path);
+		return -1;
+	}
+	return 0;
+fail:
+	close(fd);
+	unlink(preload.path);
+	return -1;
+}
+
 /*
  * In a child after fork() there is no timer (POSIX timers are not
  * inherited) and the spool belongs to the parent, as do the samples in the
- * shared ring.  The child stays unprofiled and leaves the file alone.
+ * shared ring: drop them.  Unless PYSIG_FOLLOW=0, the child then starts a
+ * profile of its own, "<output>.<pid>", with fresh memory (a new ring and
+ * code registry, so nothing of the parent's is written twice and code ids
+ * start afresh), its own spool and a timer for its one thread.
  */
 static void
 preload_child(void)
 {
+	struct spool_shared	*old = preload.shared;
+	void			*old_ring = preload_sampler != NULL ?
+				    preload_sampler->ring.data : NULL;
+	void			*old_slots = preload_sampler != NULL ?
+				    preload_sampler->reg.slots : NULL;
+	struct sampler		 copy;
+	int			 was_running = preload.state == PRELOAD_RUNNING;
+
+	timers_forget();
+	preload.timer_armed = 0;
 	sampler_set(NULL);
 	sampler_forget_tid();
-	if (preload.state == PRELOAD_RUNNING)
+	if (was_running)
 		spool_forget(&preload.spool);
 	preload.state = PRELOAD_DONE;
+	if (!was_running || !preload.opt.follow)
+		return;
+
+	copy = *preload_sampler;
+	preload.pid = getpid();
+	if (preload_path() != 0 || preload_memory() != 0)
+		return;
+	preload_sampler->py = copy.py;
+	preload_sampler->max_depth = copy.max_depth;
+	preload_sampler->native_depth = copy.native_depth;
+	preload_sampler->unwind = copy.unwind;
+	preload_sampler->wall = copy.wall;
+	preload_sampler->period_ns = copy.period_ns;
+	preload_sampler->from_ns = copy.from_ns;
+	preload_sampler->until_ns = copy.until_ns;
+	atomic_store(&preload_sampler->paused, atomic_load(&copy.paused));
+	munmap(old_ring, PRELOAD_RING_BYTES);
+	munmap(old_slots, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot));
+	munmap(old, sizeof *old);
+	preload.forked = 1;
+	(void)preload_begin();
 }
 
 /*
- * Where to write.  A Python process started by a profiled process (the
- * library comes with LD_PRELOAD) writes "<output>.<pid>" so that it does
- * not overwrite its parent's profile.
+ * Where to write.  "%p" in PYSIG_OUTPUT stands for the process id, in
+ * every process.  Otherwise the first process writes PYSIG_OUTPUT and any
+ * other Python process of the tree (a forked child, or a Python started by
+ * a profiled process: the library comes with LD_PRELOAD) writes
+ * "<output>.<pid>" so that it does not overwrite its parent's profile.
  */
 static int
 preload_path(void)
 {
-	const char	*root = getenv("PYSIG_ROOT_PID");
+	const char	*root = getenv("PYSIG_ROOT_PID"), *at;
+	const char	*out = preload.opt.output;
 	char		 pid[32];
 	int		 n;
 
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
-	if (root != NULL && strcmp(root, pid) != 0)
+	if ((at = strstr(out, "%p")) != NULL) {
+		n = snprintf(preload.path, sizeof preload.path, "%.*s%s%s",
+		    (int)(at - out), out, pid, at + 2);
+		if (root == NULL && !preload.forked)
+			setenv("PYSIG_ROOT_PID", pid, 1);
+	} else if ((root != NULL && strcmp(root, pid) != 0) || preload.forked)
 		n = snprintf(preload.path, sizeof preload.path, "%s.%s",
-		    preload.opt.output, pid);
+		    out, pid);
 	else {
-		n = snprintf(preload.path, sizeof preload.path, "%s",
-		    preload.opt.output);
+		n = snprintf(preload.path, sizeof preload.path, "%s", out);
 		setenv("PYSIG_ROOT_PID", pid, 1);
 	}
 	if (n < 0 || (size_t)n >= sizeof preload.path) {
@@ -509,14 +629,107 @@ preload_memory(void)
 	return 0;
 }
 
-/* Install the handler and arm the process CPU-time timer. */
+/*
+ * A thread started or ended (timers.c, normal context): tell the spool,
+ * which writes a THREAD record.  Dropped, like a sample, if the ring is
+ * full.
+ */
+static void
+preload_thread_event(int event, pid_t tid, const char *name)
+{
+	struct spool_thread_event	*e;
+	struct ring_slot		 slot;
+
+	e = ring_reserve(&preload_sampler->ring, sizeof *e, SPOOL_REC_THREAD,
+	    &slot);
+	if (e == NULL)
+		return;
+	e->time_ns = preload_clock(CLOCK_MONOTONIC);
+	e->tid = (uint32_t)tid;
+	e->event = (uint32_t)event;
+	memset(e->name, 0, sizeof e->name);
+	if (name != NULL)
+		strncpy(e->name, name, sizeof e->name - 1);
+	ring_commit(&preload_sampler->ring, &slot);
+}
+
+/* CPython's API, for the names of threads (looked up at start-up). */
+static struct {
+	int	 (*gil_check)(void);
+	void	*(*get_locals)(void);
+	void	*(*dict_get)(void *, const char *);
+	int	 (*has_attr)(void *, const char *);
+	void	*(*get_attr)(void *, const char *);
+	const char *(*as_utf8)(void *);
+	void	 (*decref)(void *);
+	void	 (*err_fetch)(void **, void **, void **);
+	void	 (*err_restore)(void *, void *, void *);
+} preload_api;
+
+/* Look up the API preload_thread_name() uses; all or nothing. */
+static void
+preload_api_init(void)
+{
+	static const char *const names[] = {
+		"PyGILState_Check", "PyEval_GetLocals", "PyDict_GetItemString",
+		"PyObject_HasAttrString", "PyObject_GetAttrString",
+		"PyUnicode_AsUTF8", "Py_DecRef", "PyErr_Fetch", "PyErr_Restore",
+	};
+	void	**slots = (void **)&preload_api;
+	size_t	  i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if ((slots[i] = dlsym(RTLD_DEFAULT, names[i])) == NULL) {
+			memset(&preload_api, 0, sizeof preload_api);
+			return;
+		}
+	}
+}
+
+/*
+ * The Python name of a thread being created (timers.c calls this inside
+ * pthread_create(), in the creating thread).  threading.Thread.start()
+ * starts the thread from C with the GIL held, its frame the current one:
+ * the name is its "self"'s _name.  Only a Thread (it has _bootstrap and a
+ * str _name) is asked; any error is cleared and the name left empty.
+ */
+static void
+preload_thread_name(char *buf, size_t size)
+{
+	void		*locals, *self, *name, *type, *value, *tb;
+	const char	*utf8;
+
+	buf[0] = '\0';
+	/*
+	 * PyGILState_Check() says yes before the interpreter is initialised:
+	 * check first that this thread has a thread state that holds the GIL.
+	 */
+	if (preload_api.gil_check == NULL || preload_sampler == NULL ||
+	    !sampler_holds_gil(&preload_sampler->py) ||
+	    preload_api.gil_check() != 1)
+		return;
+	preload_api.err_fetch(&type, &value, &tb);
+	if ((locals = preload_api.get_locals()) != NULL &&
+	    (self = preload_api.dict_get(locals, "self")) != NULL &&
+	    preload_api.has_attr(self, "_bootstrap") &&
+	    preload_api.has_attr(self, "_name") &&
+	    (name = preload_api.get_attr(self, "_name")) != NULL) {
+		if ((utf8 = preload_api.as_utf8(name)) != NULL) {
+			strncpy(buf, utf8, size - 1);
+			buf[size - 1] = '\0';
+		}
+		preload_api.decref(name);
+	}
+	/* Drop any error raised here; put back what was pending. */
+	preload_api.err_restore(type, value, tb);
+}
+
+/* Install the handler and arm a timer in every thread. */
 static int
 preload_start_timer(void)
 {
 	struct sigaction	sa;
-	struct sigevent		sev;
-	struct itimerspec	its;
-	long			period = 1000000000L / (long)preload.opt.rate;
+	int			error;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sampler_signal;
@@ -524,25 +737,21 @@ preload_start_timer(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGPROF, &sa, NULL) != 0)
 		return -errno;
+	if (preload.opt.toggle_signal != 0) {
+		sa.sa_sigaction = sampler_toggle;
+		if (sigaction(preload.opt.toggle_signal, &sa, NULL) != 0)
+			return -errno;
+	}
 
 	/*
-	 * A POSIX timer, not setitimer(): it is not inherited by fork() and
-	 * is deleted by execve(), so no other program gets our SIGPROF.
+	 * POSIX timers, not setitimer(): they are not inherited by fork()
+	 * and are deleted by execve(), so no other program gets our SIGPROF.
 	 */
-	memset(&sev, 0, sizeof sev);
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGPROF;
-	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &preload.timer) != 0)
-		return -errno;
-	its.it_interval.tv_sec = period / 1000000000L;
-	its.it_interval.tv_nsec = period % 1000000000L;
-	its.it_value = its.it_interval;
-	if (timer_settime(preload.timer, 0, &its, NULL) != 0) {
-		int error = errno;
-
-		timer_delete(preload.timer);
-		return -error;
-	}
+	preload_api_init();
+	if ((error = timers_init(preload.opt.wall, preload_sampler->period_ns,
+	    preload_thread_event, preload_thread_name)) != 0 ||
+	    (error = timers_start()) != 0)
+		return error;
 	preload.timer_armed = 1;
 	return 0;
 }
@@ -552,8 +761,8 @@ static void __attribute__((constructor))
 preload_init(void)
 {
 	struct sampler_python	 py;
-	struct writer		*w = NULL;
-	int			 major, minor, micro, error, fd;
+	const char		*root;
+	int			 major, minor, micro, error;
 
 	/* Never in set-user-ID or set-group-ID programs. */
 	if (getauxval(AT_SECURE))
@@ -578,74 +787,44 @@ preload_init(void)
 	if (preload_python_symbols(&py) != 0 || preload_python_check(&py) != 0)
 		return;
 	preload.pid = getpid();
+	root = getenv("PYSIG_ROOT_PID");
+	if (!preload.opt.follow && root != NULL &&
+	    strtol(root, NULL, 10) != (long)preload.pid)
+		return;		/* PYSIG_FOLLOW=0: a child, unprofiled */
 	if (preload_path() != 0)
 		return;
-
-	fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		preload_warn("cannot open %s: %s; not profiling", preload.path,
-		    strerror(errno));
-		return;
-	}
 	if ((error = preload_memory()) != 0) {
 		preload_warn("cannot map the sample buffer: %s; not profiling",
 		    strerror(-error));
-		goto fail;
+		return;
 	}
 	preload_sampler->py = py;
 	preload_sampler->max_depth = preload.opt.max_depth;
+	preload_sampler->wall = preload.opt.wall;
+	preload_sampler->period_ns = 1000000000ULL / preload.opt.rate;
+	/* PYSIG_DELAY and PYSIG_DURATION: the window the handler samples. */
+	preload_sampler->from_ns = preload_clock(CLOCK_MONOTONIC) +
+	    preload.opt.delay_ns;
+	if (preload.opt.duration_ns != 0)
+		preload_sampler->until_ns = preload_sampler->from_ns +
+		    preload.opt.duration_ns;
 	if (preload_hook_code(&py) != 0)
-		goto fail;
+		return;
 	preload_native_init();
 	preload_eval_range();
 	if (preload_sampler->native_depth != 0 &&
 	    maps_load(&preload.spool.maps, preload.eval_start) != 0) {
 		preload_warn("out of memory; not profiling");
-		goto fail;
-	}
-	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
-	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
-	w = writer_create(fd, preload.spool.start_mono);
-	if (w == NULL) {
-		preload_warn("out of memory; not profiling");
-		goto fail;
-	}
-	writer_file_header(w);
-	preload_header(w);
-	maps_write(&preload.spool.maps, w);
-	if ((error = writer_flush(w)) != 0) {
-		preload_warn("cannot write %s: %s; not profiling", preload.path,
-		    strerror(-error));
-		goto fail;
+		return;
 	}
 	if ((error = guard_install()) != 0) {
 		preload_warn("cannot install the fault handler: %s; "
 		    "not profiling", strerror(-error));
-		goto fail;
-	}
-	/* From here on the spool owns the writer and the descriptor. */
-	if ((error = spool_start(&preload.spool, preload.shared, w, fd)) != 0) {
-		preload_warn("cannot start the spool process: %s; "
-		    "not profiling", strerror(-error));
-		unlink(preload.path);
 		return;
 	}
-	preload.state = PRELOAD_RUNNING;
+	if (preload_begin() != 0)
+		return;
 	atexit(preload_fini);
+	/* After timers.c's own fork handlers, which release its lock. */
 	pthread_atfork(NULL, NULL, preload_child);
-	sampler_set(preload_sampler);
-	if ((error = preload_start_timer()) != 0) {
-		preload_warn("cannot start the timer: %s; not profiling",
-		    strerror(-error));
-		preload.opt.quiet = 1;
-		preload_fini();
-		unlink(preload.path);
-	}
-	return;
-fail:
-	if (w != NULL)
-		writer_free(w);
-	close(fd);
-	unlink(preload.path);
 }

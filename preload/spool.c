@@ -11,19 +11,23 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "format.h"
 #include "spool.h"
+#include "timers.h"
 
 #define SPOOL_FLUSH_MS	200
 #define SPOOL_STATS_NS	1000000000ULL
@@ -91,6 +95,12 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "codes", LOAD(st->codes));
 	writer_kv_u64(w, "native_truncated", LOAD(st->native_truncated));
 	writer_kv_u64(w, "native_failed", LOAD(st->native_failed));
+	writer_kv_u64(w, "overruns", LOAD(st->overruns));
+	writer_kv_u64(w, "idle", LOAD(st->idle));
+	writer_kv_u64(w, "gil", LOAD(st->gil));
+	writer_kv_u64(w, "paused", LOAD(st->paused));
+	writer_kv_u64(w, "toggles", LOAD(st->toggles));
+	writer_kv_u64(w, "sampling", !LOAD(sh->sampler.paused));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
 	    total ? LOAD(st->cost_sum) / total : 0);
@@ -102,8 +112,19 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "handler_ns_p99", p99 < max ? p99 : max);
 	writer_kv_u64(w, "handler_ns_max", max);
 	writer_kv_u64(w, "duration_ns", now - sp->start_mono);
-	if (cpu != 0) {
+	if (cpu != 0)
 		writer_kv_u64(w, "cpu_ns", cpu);
+	if (sp->wall && samples != 0) {
+		/*
+		 * Per thread and second of wall time: the rate asked for,
+		 * less the expirations the kernel could not deliver.
+		 */
+		snprintf(rate, sizeof rate, "%.1f", (double)sp->rate *
+		    (double)samples / (double)(samples +
+		    LOAD(st->overruns)));
+		writer_kv(w, "effective_rate", rate);
+	} else if (!sp->wall && cpu != 0) {
+		/* Per second of CPU time, all threads together. */
 		snprintf(rate, sizeof rate, "%.1f",
 		    (double)samples * 1e9 / (double)cpu);
 		writer_kv(w, "effective_rate", rate);
@@ -134,6 +155,53 @@ spool_check_native(struct spool *sp, struct writer *w, const uint64_t *addr,
 	}
 }
 
+/* The OS name of a thread of the profiled process, "" if gone. */
+static void
+spool_comm(struct spool *sp, uint32_t tid, char *name, size_t size)
+{
+	char	path[64];
+	ssize_t	n;
+	int	fd;
+
+	name[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%ld/task/%lu/comm",
+	    (long)sp->python_pid, (unsigned long)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, name, size - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && name[n - 1] == '\n')
+		n--;
+	name[n] = '\0';
+}
+
+/*
+ * Append a THREAD record for every thread of the profiled process alive
+ * now, with its OS name: at start (the main thread, threads started before
+ * the library) and at the end (names set while the program ran).
+ */
+static void
+spool_threads(struct spool *sp, struct writer *w)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	char		 path[64], name[64];
+	unsigned long	 tid;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", (long)sp->python_pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if ((tid = strtoul(de->d_name, NULL, 10)) == 0)
+			continue;
+		spool_comm(sp, (uint32_t)tid, name, sizeof name);
+		writer_thread(w, (uint32_t)tid, 0, 0, 0, name, "");
+	}
+	closedir(dir);
+}
+
 /* Move every committed ring record into the writer. */
 static void
 spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
@@ -153,10 +221,25 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 			    s->nframes * sizeof(struct writer_frame)) {
 				spool_check_native(sp, w, s->native,
 				    s->nnative);
-				writer_sample_native(w, s->time_ns, s->tid,
+				writer_sample_state(w, s->time_ns, s->tid,
 				    s->flags, sample_stack_frames(s),
-				    s->nframes, s->native, s->nnative);
+				    s->nframes, s->native, s->nnative,
+				    s->sample_flags, s->weight_ns);
 			}
+		} else if (type == SPOOL_REC_THREAD && len >= sizeof(struct
+		    spool_thread_event)) {
+			const struct spool_thread_event *e = p;
+			char	name[64], given[sizeof e->name + 1];
+
+			memcpy(given, e->name, sizeof e->name);
+			given[sizeof e->name] = '\0';
+			if (e->event == TIMERS_THREAD_START) {
+				spool_comm(sp, e->tid, name, sizeof name);
+				writer_thread(w, e->tid, THREAD_STARTED,
+				    e->time_ns, 0, name, given);
+			} else
+				writer_thread(w, e->tid, THREAD_ENDED, 0,
+				    e->time_ns, given, "");
 		} else if (type == SAMPLE_REC_CODE && len >= sizeof(struct
 		    sample_code)) {
 			const struct sample_code *c = p;
@@ -226,6 +309,40 @@ spool_sort_fds(int *fds, size_t n)
 	return m;
 }
 
+/*
+ * The pipe from the program reached its end without a word: did it exec()
+ * another program (it is still alive) rather than die?
+ */
+static int
+spool_execed(struct spool *sp, int pidfd)
+{
+	struct pollfd	pfd;
+
+	if (pidfd < 0)
+		return kill(sp->python_pid, 0) == 0;
+	/* Its descriptors close a moment before a dying process is reaped. */
+	pfd.fd = pidfd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 100) == 0;
+}
+
+/*
+ * A forked child that executed another program before its first sample
+ * (subprocess's fork and exec): remove its empty profile, unless the path
+ * now names another file (the new program, a Python, made its own).
+ * Whether it was removed.
+ */
+static int
+spool_discard(struct spool *sp, int fd)
+{
+	struct stat	a, b;
+
+	if (sp->path == NULL || fstat(fd, &a) != 0 || stat(sp->path, &b) != 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 0;
+	return unlink(sp->path) == 0;
+}
+
 /* The spool's main loop; never returns. */
 static void __attribute__((noreturn))
 spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
@@ -244,6 +361,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	prctl(PR_SET_NAME, "pysig-spool", 0, 0, 0);
 	spool_close_others(keep, spool_sort_fds(keep, 4));
 
+	spool_threads(sp, w);
 	pfd[0].fd = stop_fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = pidfd;
@@ -269,6 +387,15 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		writer_flush(w);
 	}
 	spool_drain(sp, sh, w);
+	if (!clean && spool_execed(sp, pidfd) &&
+	    atomic_load(&sh->sampler.stats.samples) == 0 &&
+	    spool_discard(sp, fd)) {
+		if (write(done_fd, "x", 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (clean)
+		spool_threads(sp, w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
 	writer_flush(w);
 	close(fd);
@@ -287,6 +414,20 @@ spool_move_high(int fd)
 		return fd;
 	close(fd);
 	return high;
+}
+
+/*
+ * fork() without the pthread_atfork() handlers: the spool may be started
+ * from the profiled process's own fork handler (a profiled child), where
+ * glibc's fork() must not be called again, and it should not run other
+ * libraries' handlers either.  The child only makes system calls and uses
+ * malloc, whose locks are free here (the process is single-threaded, at
+ * start-up or in a fork child).
+ */
+static pid_t
+spool_fork(void)
+{
+	return (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
 }
 
 /* Fork the spool, which takes over w and fd. */
@@ -308,7 +449,7 @@ spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		close(stop[1]);
 		return -error;
 	}
-	mid = fork();
+	mid = spool_fork();
 	if (mid < 0) {
 		error = errno;
 		close(stop[0]);
@@ -320,7 +461,7 @@ spool_start(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	if (mid == 0) {
 		/* The middle process: open the pidfd, fork again, leave. */
 		pidfd = (int)syscall(SYS_pidfd_open, sp->python_pid, 0);
-		pid = fork();
+		pid = spool_fork();
 		if (pid == 0)
 			spool_main(sp, sh, w, fd, stop[0], done[1], pidfd);
 		_exit(pid < 0 ? 1 : 0);

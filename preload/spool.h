@@ -19,6 +19,19 @@
 #include "sample.h"
 #include "writer.h"
 
+/*
+ * A thread started or ended (timers.h), as the preload puts it in the ring
+ * for the spool, which writes a THREAD record.
+ */
+#define SPOOL_REC_THREAD	3
+
+struct spool_thread_event {
+	uint64_t	time_ns;	/* CLOCK_MONOTONIC */
+	uint32_t	tid;
+	uint32_t	event;		/* TIMERS_THREAD_START or _END */
+	char		name[64];	/* start: Python name; end: OS name */
+};
+
 /* Memory shared by the profiled process and the spool. */
 struct spool_shared {
 	struct sampler		sampler;
@@ -32,6 +45,9 @@ struct spool {
 	clockid_t	python_cpu;	/* the profiled process's CPU clock */
 	uint64_t	start_mono;
 	uint64_t	start_cpu;
+	int		wall;		/* wall-clock mode */
+	const char	*path;		/* the profile's path */
+	unsigned int	rate;		/* samples per second asked for */
 	int		stop_fd;	/* write end: "finish now" */
 	int		done_fd;	/* read end: "finished" */
 	struct maps	maps;		/* code mapped in the process */

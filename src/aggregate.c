@@ -1056,10 +1056,7 @@ aggregate_in_window(const struct aggregate *agg,
 	    prof->sample_time[i] < agg->until_us;
 }
 
-/*
- * Append a profile's samples to the sample list, given each stack's leaf
- * (AGGREGATE_NONE for a stack the filters dropped).
- */
+/* Append a profile's samples to the sample list, given each one's leaf. */
 static int
 aggregate_keep_samples(struct aggregate *agg,
     const struct reader_profile *prof, const uint32_t *leaf)
@@ -1071,15 +1068,15 @@ aggregate_keep_samples(struct aggregate *agg,
 	    n + prof->nsamples, sizeof *agg->sample_list) != 0)
 		return -ENOMEM;
 	for (i = 0; i < prof->nsamples; i++) {
-		if (prof->sample_stack[i] >= prof->nstacks ||
-		    leaf[prof->sample_stack[i]] == AGGREGATE_NONE ||
-		    !aggregate_in_window(agg, prof, i))
+		if (leaf[i] == AGGREGATE_NONE)
 			continue;
 		as = &agg->sample_list[n++];
 		as->file = (uint32_t)agg->files;
 		as->tid = prof->sample_tid[i];
-		as->node = leaf[prof->sample_stack[i]];
+		as->node = leaf[i];
 		as->time_us = prof->sample_time[i];
+		as->weight_ns = prof->sample_weight[i];
+		as->flags = prof->sample_flags[i];
 	}
 	agg->nsample_list = n;
 	return 0;
@@ -1102,50 +1099,228 @@ aggregate_window_ns(const struct aggregate *agg, uint64_t duration_ns)
 	return end > start ? (uint64_t)(end - start) * 1000 : 0;
 }
 
+/*
+ * The root frame of a process: "[process PID COMMAND LINE]", the command
+ * line shortened to fit.
+ */
+static void
+aggregate_process_name(const struct reader_profile *prof, char *buf,
+    size_t size)
+{
+	const char	*pid = reader_kv_get(&prof->header, "pid");
+	size_t		 i, len;
+	int		 n;
+
+	n = snprintf(buf, size, "[process %s", pid != NULL ? pid : "?");
+	len = n > 0 && (size_t)n < size ? (size_t)n : 0;
+	for (i = 0; i < prof->header.n && len + 2 < size; i++) {
+		if (strcmp(prof->header.pairs[i].key, "arg") != 0)
+			continue;
+		n = snprintf(buf + len, size - len - 1, " %s",
+		    prof->header.pairs[i].value);
+		if (n < 0)
+			break;
+		len += (size_t)n < size - len - 1 ? (size_t)n : size - len - 2;
+	}
+	if (len > size - 2)
+		len = size - 2;
+	buf[len++] = ']';
+	buf[len] = '\0';
+}
+
+/* The name a thread is known by: its Python name, else its OS name. */
+static const char *
+aggregate_thread_name(const struct reader_profile *prof, uint32_t tid)
+{
+	const struct reader_thread	*t = reader_thread_find(prof, tid);
+
+	if (t == NULL)
+		return "";
+	if (t->py_name != NULL && *t->py_name != '\0')
+		return t->py_name;
+	return t->os_name != NULL ? t->os_name : "";
+}
+
+/*
+ * How many timer periods sample i stands for: 1, or more when the kernel
+ * delivered one signal for several expirations (a CPU-time timer checked
+ * at scheduler ticks).  Counting periods rather than signals keeps every
+ * thread's share true to its time whatever the delivery.
+ */
+static uint64_t
+aggregate_units(const struct reader_profile *prof, uint64_t period, size_t i)
+{
+	uint64_t	w = prof->sample_weight[i];
+
+	if (period == 0 || w <= period)
+		return 1;
+	return (w + period / 2) / period;
+}
+
+/* Does sample i pass the filters? */
+static int
+aggregate_wanted(const struct aggregate *agg,
+    const struct reader_profile *prof, size_t i)
+{
+	const struct reader_thread	*t;
+	const char			*p;
+	unsigned int			 flags = prof->sample_flags[i];
+
+	if (prof->sample_stack[i] >= prof->nstacks)
+		return 0;
+	if (agg->no_idle && (flags & SAMPLE_IDLE))
+		return 0;
+	if (agg->gil_only && !(flags & SAMPLE_GIL))
+		return 0;
+	if (agg->thread == NULL)
+		return 1;
+	for (p = agg->thread; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p == '\0' && p != agg->thread)
+		return strtoul(agg->thread, NULL, 10) == prof->sample_tid[i];
+	t = reader_thread_find(prof, prof->sample_tid[i]);
+	return t != NULL && ((t->py_name != NULL &&
+	    strcmp(t->py_name, agg->thread) == 0) || (t->os_name != NULL &&
+	    strcmp(t->os_name, agg->thread) == 0));
+}
+
+/*
+ * Credit the samples of one group (all samples, or one thread's) with
+ * counts[] and weights[] per stack, under nroots root frames (a process,
+ * a thread).  leaf[] gets each stack's leaf node.  0 or -ENOMEM.
+ */
+static int
+aggregate_group(struct aggregate *agg, const struct reader_profile *prof,
+    const uint32_t *code_func, struct aggregate_lines *lc,
+    struct aggregate_native *nx, const uint64_t *counts,
+    const uint64_t *weights, const uint32_t *roots, size_t nroots,
+    struct aggregate_step *path, uint32_t *leaf)
+{
+	const struct reader_stack	*s;
+	struct aggregate_step		*p = path + nroots;
+	size_t				 i, n;
+	uint32_t			 node;
+
+	for (i = 0; i < nroots; i++) {
+		path[i].func = roots[i];
+		path[i].line = -1;
+	}
+	for (i = 0; i < prof->nstacks; i++) {
+		s = &prof->stacks[i];
+		if (counts[i] == 0)
+			continue;
+		if (agg->view != AGGREGATE_VIEW_PYTHON &&
+		    (s->flags & STACK_NATIVE))
+			n = aggregate_native_path(agg, nx, prof, code_func,
+			    lc, s, counts[i], p);
+		else if (agg->view == AGGREGATE_VIEW_NATIVE) {
+			p[0].func = aggregate_pseudo(agg, PSEUDO_NO_NATIVE);
+			p[0].line = -1;
+			n = p[0].func == AGGREGATE_NONE ? 0 : 1;
+		} else
+			n = aggregate_path(agg, prof, code_func, lc, s, p);
+		if (n == 0)
+			return -ENOMEM;
+		/* --focus and --exclude look at the stack, not the roots. */
+		if (!aggregate_keep(agg, p, n)) {
+			leaf[i] = AGGREGATE_NONE;
+			continue;
+		}
+		node = aggregate_credit(agg, path, n + (size_t)(p - path),
+		    counts[i]);
+		if (node == AGGREGATE_NONE)
+			return -ENOMEM;
+		leaf[i] = node;
+		agg->samples += counts[i];
+		agg->weight_ns += weights[i];
+	}
+	return 0;
+}
+
 /* Add the samples of a profile. */
 int
 aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 {
-	uint64_t		*counts = NULL;
-	uint32_t		*code_func = NULL, *leaf = NULL;
+	uint64_t		*counts = NULL, *weights = NULL;
+	uint32_t		*code_func = NULL, *leaf = NULL, *group = NULL;
+	uint32_t		*sample_leaf = NULL, *tids = NULL, roots[2];
 	struct aggregate_step	*path = NULL;
 	struct aggregate_lines	 lc;
 	struct aggregate_native	 nx;
 	const struct reader_code *c;
 	const struct reader_stack *s;
 	const char		*v;
-	size_t			 i, n, deepest = 0, len;
-	uint32_t		 node;
+	char			 name[256];
+	size_t			*first = NULL, *order = NULL;
+	size_t			 i, j, g, ngroups = 1, deepest = 0, len, nroots = 0;
+	uint64_t		 units, period = 0;
 	int			 error = -ENOMEM, native = 0;
 
 	memset(&nx, 0, sizeof nx);
 	if (aggregate_lines_init(&lc, 1024) != 0)
 		goto out;
-	/* Samples per stack first: the rest is per distinct stack. */
-	if ((counts = calloc(prof->nstacks + 1, sizeof *counts)) == NULL)
+	if ((v = reader_kv_get(&prof->header, "rate")) != NULL &&
+	    strtoull(v, NULL, 10) != 0)
+		period = 1000000000ULL / strtoull(v, NULL, 10);
+	/*
+	 * Each sample's group: 0, or with per_thread its thread's index in
+	 * tids[]; AGGREGATE_NONE for a sample the filters leave out.
+	 */
+	if ((group = malloc((prof->nsamples + 1) * sizeof *group)) == NULL ||
+	    (tids = malloc((prof->nsamples + 1) * sizeof *tids)) == NULL ||
+	    (sample_leaf = malloc((prof->nsamples + 1) *
+	    sizeof *sample_leaf)) == NULL)
 		goto out;
+	if (agg->per_thread)
+		ngroups = 0;
 	for (i = 0; i < prof->nsamples; i++) {
+		sample_leaf[i] = AGGREGATE_NONE;
+		group[i] = AGGREGATE_NONE;
 		if (prof->sample_stack[i] >= prof->nstacks)
 			continue;
-		agg->samples_read++;
+		units = aggregate_units(prof, period, i);
+		agg->samples_read += units;
 		if (!aggregate_in_window(agg, prof, i))
 			continue;
-		agg->samples_window++;
-		counts[prof->sample_stack[i]]++;
+		agg->samples_window += units;
+		if (!aggregate_wanted(agg, prof, i)) {
+			agg->filtered += units;
+			continue;
+		}
+		if (prof->sample_flags[i] & SAMPLE_IDLE)
+			agg->idle += units;
+		group[i] = 0;
+		if (!agg->per_thread)
+			continue;
+		/* Threads are few: the last one found is usually it. */
+		for (g = ngroups; g > 0; g--) {
+			if (tids[g - 1] == prof->sample_tid[i])
+				break;
+		}
+		if (g == 0) {
+			tids[ngroups++] = prof->sample_tid[i];
+			g = ngroups;
+		}
+		group[i] = (uint32_t)(g - 1);
 	}
+	if ((counts = calloc(prof->nstacks + 1, sizeof *counts)) == NULL ||
+	    (weights = calloc(prof->nstacks + 1, sizeof *weights)) == NULL)
+		goto out;
 	if ((code_func = malloc((prof->ncodes + 1) * sizeof *code_func)) == NULL)
 		goto out;
-	if (agg->keep_samples) {
-		if ((leaf = malloc((prof->nstacks + 1) * sizeof *leaf)) == NULL)
-			goto out;
-		memset(leaf, 0xff, (prof->nstacks + 1) * sizeof *leaf);
-	}
+	if ((leaf = malloc((prof->nstacks + 1) * sizeof *leaf)) == NULL)
+		goto out;
 	for (i = 0; i < prof->ncodes; i++) {
 		c = &prof->codes[i];
 		code_func[i] = aggregate_func(agg, c->name, c->file, "",
 		    c->firstlineno, KIND_PYTHON);
 		if (code_func[i] == AGGREGATE_NONE)
 			goto out;
+	}
+	for (i = 0; i < prof->nsamples; i++) {
+		if (group[i] != AGGREGATE_NONE)
+			counts[prof->sample_stack[i]] += aggregate_units(prof,
+			    period, i);
 	}
 	for (i = 0; i < prof->nstacks; i++) {
 		s = &prof->stacks[i];
@@ -1160,36 +1335,59 @@ aggregate_add(struct aggregate *agg, const struct reader_profile *prof)
 		if (len > deepest)
 			deepest = len;
 	}
-	if ((path = malloc((deepest + 4) * sizeof *path)) == NULL)
+	if ((path = malloc((deepest + 6) * sizeof *path)) == NULL)
 		goto out;
+	if (agg->per_process) {
+		aggregate_process_name(prof, name, sizeof name);
+		if ((roots[nroots++] = aggregate_func(agg, name, "", "", 0,
+		    KIND_PSEUDO)) == AGGREGATE_NONE)
+			goto out;
+	}
 	if (native && aggregate_native_init(agg, &nx, prof) != 0)
 		goto out;
-	for (i = 0; i < prof->nstacks; i++) {
-		s = &prof->stacks[i];
-		if (counts[i] == 0)
-			continue;
-		if (agg->view != AGGREGATE_VIEW_PYTHON &&
-		    (s->flags & STACK_NATIVE))
-			n = aggregate_native_path(agg, &nx, prof, code_func,
-			    &lc, s, counts[i], path);
-		else if (agg->view == AGGREGATE_VIEW_NATIVE) {
-			path[0].func = aggregate_pseudo(agg, PSEUDO_NO_NATIVE);
-			path[0].line = -1;
-			n = path[0].func == AGGREGATE_NONE ? 0 : 1;
-		} else
-			n = aggregate_path(agg, prof, code_func, &lc, s, path);
-		if (n == 0)
-			goto out;
-		if (!aggregate_keep(agg, path, n))
-			continue;
-		node = aggregate_credit(agg, path, n, counts[i]);
-		if (node == AGGREGATE_NONE)
-			goto out;
-		if (leaf != NULL)
-			leaf[i] = node;
-		agg->samples += counts[i];
+	/* The samples in group order (a counting sort), one pass a group. */
+	if ((first = calloc(ngroups + 2, sizeof *first)) == NULL ||
+	    (order = malloc((prof->nsamples + 1) * sizeof *order)) == NULL)
+		goto out;
+	for (i = 0; i < prof->nsamples; i++) {
+		if (group[i] != AGGREGATE_NONE)
+			first[group[i] + 2]++;
 	}
-	if (leaf != NULL && aggregate_keep_samples(agg, prof, leaf) != 0)
+	for (g = 2; g < ngroups + 2; g++)
+		first[g] += first[g - 1];
+	for (i = 0; i < prof->nsamples; i++) {
+		if (group[i] != AGGREGATE_NONE)
+			order[first[group[i] + 1]++] = i;
+	}
+	for (g = 0; g < ngroups; g++) {
+		memset(counts, 0, (prof->nstacks + 1) * sizeof *counts);
+		memset(weights, 0, (prof->nstacks + 1) * sizeof *weights);
+		for (j = first[g]; j < first[g + 1]; j++) {
+			i = order[j];
+			units = aggregate_units(prof, period, i);
+			counts[prof->sample_stack[i]] += units;
+			weights[prof->sample_stack[i]] +=
+			    prof->sample_weight[i];
+		}
+		if (agg->per_thread) {
+			snprintf(name, sizeof name, "[thread %lu%s%s]",
+			    (unsigned long)tids[g],
+			    *aggregate_thread_name(prof, tids[g]) ? " " : "",
+			    aggregate_thread_name(prof, tids[g]));
+			roots[nroots] = aggregate_func(agg, name, "", "", 0,
+			    KIND_PSEUDO);
+			if (roots[nroots] == AGGREGATE_NONE)
+				goto out;
+		}
+		if (aggregate_group(agg, prof, code_func, &lc, &nx, counts,
+		    weights, roots, nroots + (agg->per_thread != 0), path,
+		    leaf) != 0)
+			goto out;
+		for (j = first[g]; j < first[g + 1]; j++)
+			sample_leaf[order[j]] = leaf[prof->sample_stack[order[j]]];
+	}
+	if (agg->keep_samples &&
+	    aggregate_keep_samples(agg, prof, sample_leaf) != 0)
 		goto out;
 	agg->files++;
 	if ((v = reader_kv_get(&prof->stats, "duration_ns")) != NULL) {
@@ -1203,8 +1401,14 @@ out:
 		error = -ENOMEM;
 	aggregate_lines_done(&lc);
 	free(counts);
+	free(weights);
 	free(code_func);
 	free(leaf);
+	free(group);
+	free(tids);
+	free(sample_leaf);
+	free(first);
+	free(order);
 	free(path);
 	return error;
 }

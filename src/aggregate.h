@@ -11,6 +11,10 @@
  *   [invalid frame]          root side of a stack whose walk stopped at a
  *                            frame that failed validation or faulted
  *
+ * With per_process, every stack has a root frame "[process PID ARGS...]";
+ * with per_thread, a root frame (under the process's) "[thread TID NAME]"
+ * (the Python thread name if known, else the OS name).
+ *
  * [truncated] and [invalid frame] sit above (root side of) the frames that
  * were kept, [truncated] first when a stack has both.
  *
@@ -97,6 +101,8 @@ struct aggregate_sample {
 	uint32_t	tid;		/* Linux thread id */
 	uint32_t	node;		/* leaf node of its stack */
 	int64_t		time_us;	/* since that profile's start_mono_ns */
+	uint64_t	weight_ns;	/* time it stands for, 0 unknown (1.2) */
+	unsigned int	flags;		/* SAMPLE_* (format.h, 1.2) */
 };
 
 /* Self samples of one line of one function (aggregate_hot_lines). */
@@ -133,10 +139,24 @@ struct aggregate {
 	char			**exclude;
 	size_t			 nexclude;
 
+	int			 per_process;	/* a root per process (file) */
+	int			 per_thread;	/* a root per thread */
+	const char		*thread;	/* only this thread: id or name */
+	int			 no_idle;	/* leave out idle samples */
+	int			 gil_only;	/* only samples holding the GIL */
+
+	/*
+	 * Counts are of timer periods: a signal that stood for several
+	 * (a CPU-time timer checked at ticks) counts that many.
+	 */
 	size_t			 files;
 	uint64_t		 samples_read;	/* in the files */
 	uint64_t		 samples_window; /* of those, in the window */
-	uint64_t		 samples;	/* of those, kept by the filters */
+	uint64_t		 filtered;	/* of those, left out by the
+						   thread, idle and GIL filters */
+	uint64_t		 samples;	/* kept by all the filters */
+	uint64_t		 weight_ns;	/* time the samples kept stand for */
+	uint64_t		 idle;		/* samples in the window, idle */
 	uint64_t		 duration_ns;	/* sum of the files', windowed */
 	size_t			 durations;	/* files that gave one */
 

@@ -13,7 +13,7 @@
 #define FORMAT_MAGIC		"PYSIGPRF"
 #define FORMAT_MAGIC_LEN	8
 #define FORMAT_MAJOR		1
-#define FORMAT_MINOR		1
+#define FORMAT_MINOR		2
 #define FORMAT_HEADER_LEN	16	/* magic, u16 major, u16 minor, u32 0 */
 
 /* Largest payload a reader accepts; larger lengths mean corruption. */
@@ -27,6 +27,7 @@ enum format_record {
 	REC_MAPPING = 0x05,	/* an object file's code in the process (1.1) */
 	REC_STATS = 0x06,	/* key/value counters, written periodically */
 	REC_TRAILER = 0x07,	/* key/value counters at a clean exit, last */
+	REC_THREAD = 0x08,	/* a thread's id, names, start and end (1.2) */
 };
 
 /* How a REC_CODE line table is encoded (which CPython produced it). */
@@ -49,6 +50,16 @@ enum format_linetable {
 #define STACK_NATIVE		0x10	/* a native stack follows (1.1) */
 #define STACK_NATIVE_TRUNCATED	0x20	/* native stack cut: leaf side kept */
 #define STACK_NATIVE_FAILED	0x40	/* the unwinder stopped on an error */
+
+/* REC_SAMPLE flags (1.2). */
+#define SAMPLE_IDLE		0x1	/* wall mode: the thread was not running */
+#define SAMPLE_GIL		0x2	/* the thread held the GIL */
+#define SAMPLE_STATE		0x4	/* SAMPLE_IDLE was determined (wall mode) */
+#define SAMPLE_GIL_KNOWN	0x8	/* SAMPLE_GIL was determined */
+
+/* REC_THREAD flags. */
+#define THREAD_STARTED		0x1	/* start time known: created while profiled */
+#define THREAD_ENDED		0x2	/* end time known */
 
 /* REC_MAPPING flags. */
 #define MAPPING_ANON		0x1	/* no file: anonymous or special memory */

@@ -58,6 +58,13 @@ struct pylayout {
 	int		frame_lasti;		/* f_lasti (int, < 3.11) */
 	int		frame_is_entry;		/* 3.11 */
 	int		frame_owner;		/* 3.11+ */
+
+	/* The GIL (struct _gil_runtime_state) and whose thread state holds it. */
+	int		runtime_gil;		/* in _PyRuntime (< 3.12) */
+	int		ts_interp;		/* PyThreadState.interp (3.12+) */
+	int		interp_gil;		/* ceval.gil, a pointer (3.12+) */
+	int		gil_locked;
+	int		gil_holder;		/* last_holder */
 };
 
 /* The layout for CPython 3.minor, or NULL if unsupported. */

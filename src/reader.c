@@ -68,6 +68,7 @@ struct reader_state {
 	size_t			 natives_size;
 	size_t			 mappings_size;
 	size_t			 samples_size;
+	size_t			 threads_size;
 
 	/* Per frame its raw code id; per stack its first frame, offset. */
 	uint64_t		*frame_ids;
@@ -614,7 +615,7 @@ reader_sample(struct reader_state *st, uint64_t rec, const uint8_t *p,
 {
 	struct reader_profile	*prof = st->p;
 	struct reader_pending	*q;
-	uint64_t		 dt, tid, id, flags;
+	uint64_t		 dt, tid, id, flags, weight = 0;
 	uint32_t		 idx = 0;
 	size_t			 n = prof->nsamples;
 
@@ -624,18 +625,26 @@ reader_sample(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	    format_get_varint(&p, end, &flags) != 0)
 		return reader_error(st, rec, "SAMPLE record: bad or missing "
 		    "field");
+	/* 1.2 appends the time the sample stands for. */
+	if (p < end && format_get_varint(&p, end, &weight) != 0)
+		return reader_error(st, rec, "SAMPLE record: bad weight");
 	if (tid > UINT32_MAX)
 		return reader_error(st, rec, "SAMPLE record: thread id %llu "
 		    "out of range", (unsigned long long)tid);
 	if (n == st->samples_size) {
-		size_t	s1 = st->samples_size, s2 = s1, s3 = s1;
+		size_t	s1 = st->samples_size, s2 = s1, s3 = s1, s4 = s1;
+		size_t	s5 = s1;
 
 		if (array_grow(&prof->sample_time, &s1, n + 1,
 		    sizeof *prof->sample_time) != 0 ||
 		    array_grow(&prof->sample_tid, &s2, n + 1,
 		    sizeof *prof->sample_tid) != 0 ||
 		    array_grow(&prof->sample_stack, &s3, n + 1,
-		    sizeof *prof->sample_stack) != 0)
+		    sizeof *prof->sample_stack) != 0 ||
+		    array_grow(&prof->sample_flags, &s4, n + 1,
+		    sizeof *prof->sample_flags) != 0 ||
+		    array_grow(&prof->sample_weight, &s5, n + 1,
+		    sizeof *prof->sample_weight) != 0)
 			return reader_nomem(st);
 		st->samples_size = s1;
 	}
@@ -656,7 +665,94 @@ reader_sample(struct reader_state *st, uint64_t rec, const uint8_t *p,
 	prof->sample_time[n] = st->time_us;
 	prof->sample_tid[n] = (uint32_t)tid;
 	prof->sample_stack[n] = idx;
+	prof->sample_flags[n] = (uint16_t)flags;
+	prof->sample_weight[n] = weight;
 	prof->nsamples++;
+	return 0;
+}
+
+/* The thread record of tid, or NULL. */
+const struct reader_thread *
+reader_thread_find(const struct reader_profile *prof, uint32_t tid)
+{
+	size_t	i;
+
+	for (i = 0; i < prof->nthreads; i++) {
+		if (prof->threads[i].tid == tid)
+			return &prof->threads[i];
+	}
+	return NULL;
+}
+
+/* Parse a THREAD record, merging it into an earlier one of the thread. */
+static int
+reader_thread(struct reader_state *st, uint64_t rec, const uint8_t *p,
+    const uint8_t *end)
+{
+	struct reader_profile	*prof = st->p;
+	struct reader_thread	*t;
+	uint64_t		 tid, flags, start, stop, olen, plen;
+	const uint8_t		*oname;
+	char			*os_name, *py_name;
+
+	if (reader_field(st, rec, "THREAD record: thread id", &p, end,
+	    &tid) != 0 ||
+	    reader_field(st, rec, "THREAD record: flags", &p, end,
+	    &flags) != 0 ||
+	    reader_field(st, rec, "THREAD record: start", &p, end,
+	    &start) != 0 ||
+	    reader_field(st, rec, "THREAD record: end", &p, end, &stop) != 0 ||
+	    reader_field(st, rec, "THREAD record: OS name length", &p, end,
+	    &olen) != 0)
+		return -1;
+	if (tid > UINT32_MAX)
+		return reader_error(st, rec, "THREAD record: thread id %llu "
+		    "out of range", (unsigned long long)tid);
+	if (olen > (uint64_t)(end - p))
+		return reader_error(st, rec, "THREAD record: OS name runs "
+		    "past the end of the record");
+	oname = p;
+	p += olen;
+	if (reader_field(st, rec, "THREAD record: Python name length", &p,
+	    end, &plen) != 0)
+		return -1;
+	if (plen > (uint64_t)(end - p))
+		return reader_error(st, rec, "THREAD record: Python name runs "
+		    "past the end of the record");
+	os_name = reader_string(oname, (size_t)olen);
+	py_name = reader_string(p, (size_t)plen);
+	if (os_name == NULL || py_name == NULL) {
+		free(os_name);
+		free(py_name);
+		return reader_nomem(st);
+	}
+	t = (struct reader_thread *)reader_thread_find(prof, (uint32_t)tid);
+	if (t == NULL) {
+		if (array_grow(&prof->threads, &st->threads_size,
+		    prof->nthreads + 1, sizeof *prof->threads) != 0) {
+			free(os_name);
+			free(py_name);
+			return reader_nomem(st);
+		}
+		t = &prof->threads[prof->nthreads++];
+		memset(t, 0, sizeof *t);
+		t->tid = (uint32_t)tid;
+	}
+	if (flags & THREAD_STARTED)
+		t->start_us = format_unzigzag(start);
+	if (flags & THREAD_ENDED)
+		t->end_us = format_unzigzag(stop);
+	t->flags |= (unsigned int)flags & (THREAD_STARTED | THREAD_ENDED);
+	if (*os_name != '\0' || t->os_name == NULL) {
+		free(t->os_name);
+		t->os_name = os_name;
+	} else
+		free(os_name);
+	if (*py_name != '\0' || t->py_name == NULL) {
+		free(t->py_name);
+		t->py_name = py_name;
+	} else
+		free(py_name);
 	return 0;
 }
 
@@ -685,6 +781,8 @@ reader_record(struct reader_state *st, uint64_t rec, int type,
 		return reader_sample(st, rec, p, end);
 	case REC_MAPPING:
 		return reader_mapping(st, rec, p, end);
+	case REC_THREAD:
+		return reader_thread(st, rec, p, end);
 	case REC_STATS:
 		return reader_kv_parse(st, rec, "STATS", p, end,
 		    &st->last_stats);
@@ -807,6 +905,8 @@ reader_resolve(struct reader_state *st)
 		prof->sample_time[k] = prof->sample_time[i];
 		prof->sample_tid[k] = prof->sample_tid[i];
 		prof->sample_stack[k] = idx;
+		prof->sample_flags[k] = prof->sample_flags[i];
+		prof->sample_weight[k] = prof->sample_weight[i];
 		k++;
 	}
 	prof->nsamples = k;
@@ -1003,6 +1103,13 @@ reader_free(struct reader_profile *prof)
 	free(prof->sample_time);
 	free(prof->sample_tid);
 	free(prof->sample_stack);
+	free(prof->sample_flags);
+	free(prof->sample_weight);
+	for (i = 0; i < prof->nthreads; i++) {
+		free(prof->threads[i].os_name);
+		free(prof->threads[i].py_name);
+	}
+	free(prof->threads);
 	free(prof->path);
 	free(prof);
 }

@@ -62,6 +62,16 @@ struct reader_mapping {
 	char		*path;
 };
 
+/* A THREAD record (1.2), merged by thread id (later records complete it). */
+struct reader_thread {
+	uint32_t	 tid;
+	unsigned int	 flags;		/* THREAD_STARTED, THREAD_ENDED */
+	int64_t		 start_us;	/* since start_mono_ns */
+	int64_t		 end_us;
+	char		*os_name;	/* "" unknown */
+	char		*py_name;	/* "" unknown */
+};
+
 struct reader_profile {
 	char			*path;
 	unsigned int		 major;
@@ -106,6 +116,11 @@ struct reader_profile {
 	int64_t			*sample_time;	/* µs since start_mono_ns */
 	uint32_t		*sample_tid;
 	uint32_t		*sample_stack;	/* index in stacks */
+	uint16_t		*sample_flags;	/* SAMPLE_* (0 before 1.2) */
+	uint64_t		*sample_weight;	/* ns it stands for, 0 unknown */
+
+	struct reader_thread	*threads;	/* in order of first record */
+	size_t			 nthreads;
 };
 
 /*
@@ -118,6 +133,9 @@ struct reader_profile	*reader_parse(const char *name, const uint8_t *data,
 			     size_t len, char **cause);
 /* Free a profile. */
 void			 reader_free(struct reader_profile *);
+/* The thread record of tid, or NULL. */
+const struct reader_thread *reader_thread_find(const struct reader_profile *,
+			     uint32_t tid);
 /* The first value of key in a key/value list, or NULL. */
 const char		*reader_kv_get(const struct reader_kvlist *,
 			     const char *key);

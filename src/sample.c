@@ -55,6 +55,8 @@ static _Atomic(struct sampler *)	 sampler_active;
 static __thread volatile sig_atomic_t	 sampler_busy;
 static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
+/* Wall mode: this thread's CPU clock at its previous sample. */
+static __thread uint64_t		 sampler_cpu_last;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -80,6 +82,8 @@ struct sampler_walk {
 	struct ring_slot	 code_slot;
 	unsigned int		 n;
 	unsigned int		 flags;
+	unsigned int		 sample_flags;	/* SAMPLE_* */
+	uint64_t		 weight_ns;	/* time the sample stands for */
 	uintptr_t		 last_code;
 	uint32_t		 last_id;
 	uint32_t		 epoch;
@@ -92,11 +96,16 @@ sampler_set(struct sampler *s)
 	atomic_store_explicit(&sampler_active, s, memory_order_release);
 }
 
-/* Forget the calling thread's cached thread id (after fork). */
+/*
+ * Forget the calling thread's cached thread id and code memo (after fork:
+ * the child starts a registry of its own, whose ids mean other code).
+ */
 void
 sampler_forget_tid(void)
 {
 	sampler_tid = 0;
+	sampler_cpu_last = 0;
+	memset(sampler_memo, 0, sizeof sampler_memo);
 }
 
 /* Monotonic time in nanoseconds. */
@@ -489,6 +498,69 @@ sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
 	return n;
 }
 
+/* The calling thread's CPU clock in ns (a system call, signal safe). */
+static inline uint64_t
+sampler_cpu(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Does the thread state ts hold the GIL?  The GIL is in _PyRuntime up to
+ * 3.11 and the interpreter's (through a pointer) from 3.12; it is held by
+ * ts when it is locked and ts took it last.  Sets SAMPLE_GIL_KNOWN when
+ * the answer is known.
+ */
+static unsigned int
+sampler_gil(const struct sampler_python *py, uintptr_t ts)
+{
+	const struct pylayout	*l = py->layout;
+	uintptr_t		 gil, interp;
+
+	if (!pystr_ptr_ok(ts))
+		return SAMPLE_GIL_KNOWN;	/* no thread state, no GIL */
+	if (l->runtime_gil >= 0)
+		gil = py->runtime + (uintptr_t)l->runtime_gil;
+	else if (l->interp_gil >= 0 && l->ts_interp >= 0) {
+		interp = PEEK(uintptr_t, ts + l->ts_interp);
+		if (!pystr_ptr_ok(interp))
+			return 0;
+		gil = PEEK(uintptr_t, interp + l->interp_gil);
+		if (!pystr_ptr_ok(gil))
+			return 0;
+	} else
+		return 0;
+	if (PEEK(int, gil + l->gil_locked) != 0 &&
+	    PEEK(uintptr_t, gil + l->gil_holder) == ts)
+		return SAMPLE_GIL_KNOWN | SAMPLE_GIL;
+	return SAMPLE_GIL_KNOWN;
+}
+
+/*
+ * Wall mode: was the thread running?  Idle when its CPU clock advanced by
+ * less than half the time the sample stands for since its previous sample:
+ * it slept, waited for I/O, a lock or the GIL (or for a CPU, on a loaded
+ * machine).  A waiting thread woken by the signal runs a few microseconds
+ * (and the handler a few more) before it waits again, so it stays idle;
+ * and the running samples of a thread add up to its CPU time.  One clock
+ * read per sample: a system call, not the vDSO.
+ */
+static unsigned int
+sampler_state(uint64_t weight_ns)
+{
+	uint64_t	cpu = sampler_cpu(), ran = cpu - sampler_cpu_last;
+	int		first = sampler_cpu_last == 0;
+
+	sampler_cpu_last = cpu;
+	if (!first && ran < weight_ns / 2)
+		return SAMPLE_STATE | SAMPLE_IDLE;
+	return SAMPLE_STATE;
+}
+
 /* Walk the calling thread's Python stack into the ring. */
 static __attribute__((noinline)) void
 sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
@@ -530,16 +602,23 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 	if (depth > 0)
 		sampler_fill(s, w, top, depth,
 		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
+	w->sample_flags |= sampler_gil(&s->py, ts);
+	if (s->wall)
+		w->sample_flags |= sampler_state(w->weight_ns);
 }
 
-/* Take one sample of the calling thread now. */
-void
-sampler_take(struct sampler *s, uint64_t now, void *uc)
+/*
+ * Take one sample of the calling thread now, standing for the timer's
+ * period and the periods of the expirations missed before it.
+ */
+static void
+sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 {
 	struct sampler_walk	w;
 	sigjmp_buf		env;
 
 	memset(&w, 0, sizeof w);
+	w.weight_ns = s->period_ns * (uint64_t)(1 + (overrun > 0 ? overrun : 0));
 	if (sampler_tid == 0)
 		sampler_tid = (uint32_t)syscall(SYS_gettid);
 	atomic_fetch_add_explicit(&s->stats.samples, 1, memory_order_relaxed);
@@ -558,11 +637,44 @@ sampler_take(struct sampler *s, uint64_t now, void *uc)
 		w.code->id = 0;
 		ring_commit(&s->ring, &w.code_slot);
 	}
+	if (overrun > 0)
+		atomic_fetch_add_explicit(&s->stats.overruns,
+		    (uint64_t)overrun, memory_order_relaxed);
+	if (w.sample_flags & SAMPLE_IDLE)
+		atomic_fetch_add_explicit(&s->stats.idle, 1,
+		    memory_order_relaxed);
+	if (w.sample_flags & SAMPLE_GIL)
+		atomic_fetch_add_explicit(&s->stats.gil, 1,
+		    memory_order_relaxed);
 	if (w.stack != NULL) {
 		w.stack->flags = (uint16_t)w.flags;
 		w.stack->nframes = (uint16_t)w.n;
+		w.stack->sample_flags = (uint16_t)w.sample_flags;
+		w.stack->weight_ns = w.weight_ns;
 		ring_commit(&s->ring, &w.stack_slot);
 	}
+}
+
+/*
+ * Does the calling thread have a Python thread state that holds the GIL?
+ * Normal context too: it reads memory only, so it is safe before the
+ * interpreter exists or after it is gone.
+ */
+int
+sampler_holds_gil(const struct sampler_python *py)
+{
+	uintptr_t	ts = sampler_tstate(py);
+
+	if (!pystr_ptr_ok(ts))
+		return 0;
+	return (sampler_gil(py, ts) & SAMPLE_GIL) != 0;
+}
+
+/* Take one sample of the calling thread now. */
+void
+sampler_take(struct sampler *s, uint64_t now, void *uc)
+{
+	sampler_sample(s, now, uc, 0);
 }
 
 /* Histogram bucket of a cost in ns. */
@@ -610,7 +722,16 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	}
 	sampler_busy = 1;
 	t0 = sampler_now();
-	sampler_take(s, t0, uc);
+	if (t0 < s->from_ns || (s->until_ns != 0 && t0 >= s->until_ns) ||
+	    atomic_load_explicit(&s->paused, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&s->stats.paused, 1,
+		    memory_order_relaxed);
+		sampler_busy = 0;
+		goto out;
+	}
+	/* A timer's signal counts the expirations it stands for. */
+	sampler_sample(s, t0, uc, si != NULL && si->si_code == SI_TIMER ?
+	    si->si_overrun : 0);
 	cost = sampler_now() - t0;
 	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
 	    memory_order_relaxed);
@@ -624,4 +745,20 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	sampler_busy = 0;
 out:
 	errno = saved;
+}
+
+/* The pause/resume signal: flip the sampler's pause flag. */
+void
+sampler_toggle(int sig, siginfo_t *si, void *uc)
+{
+	struct sampler	*s;
+
+	(void)sig;
+	(void)si;
+	(void)uc;
+	s = atomic_load_explicit(&sampler_active, memory_order_acquire);
+	if (s == NULL)
+		return;
+	atomic_fetch_xor_explicit(&s->paused, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->stats.toggles, 1, memory_order_relaxed);
 }

@@ -57,7 +57,9 @@ struct sample_stack {
 	uint16_t		flags;		/* STACK_* (format.h) */
 	uint16_t		nframes;
 	uint16_t		nnative;
-	uint16_t		unused[3];
+	uint16_t		sample_flags;	/* SAMPLE_* (format.h) */
+	uint16_t		unused[2];
+	uint64_t		weight_ns;	/* time the sample stands for */
 	uint64_t		native[];
 };
 
@@ -92,6 +94,11 @@ struct sampler_stats {
 	_Atomic uint64_t	codes;
 	_Atomic uint64_t	native_truncated;
 	_Atomic uint64_t	native_failed;
+	_Atomic uint64_t	overruns;	/* timer expirations missed */
+	_Atomic uint64_t	idle;		/* wall mode: not running */
+	_Atomic uint64_t	gil;		/* held the GIL */
+	_Atomic uint64_t	paused;		/* signals outside the window */
+	_Atomic uint64_t	toggles;	/* pause/resume signals */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -112,6 +119,15 @@ struct sampler {
 	unsigned int		max_depth;
 	unsigned int		native_depth;	/* 0: no native stacks */
 	enum sampler_unwind	unwind;
+	int			wall;		/* wall-clock timers: tell idle */
+	uint64_t		period_ns;	/* of the timers */
+	/*
+	 * Sampling window, CLOCK_MONOTONIC: signals before from_ns or from
+	 * until_ns on (0: none) take no sample, nor while paused is set.
+	 */
+	uint64_t		from_ns;
+	uint64_t		until_ns;
+	_Atomic int		paused;
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
@@ -121,13 +137,17 @@ struct sampler {
 void		sampler_set(struct sampler *s);
 /* The SIGPROF handler. */
 void		sampler_signal(int, siginfo_t *, void *);
-/* Forget the calling thread's cached thread id (after fork). */
+/* The handler of the pause/resume signal (PYSIG_TOGGLE_SIGNAL). */
+void		sampler_toggle(int, siginfo_t *, void *);
+/* Forget the calling thread's cached thread id and code memo (after fork). */
 void		sampler_forget_tid(void);
 /*
  * Take one sample of the calling thread now (tests and the handler); uc is
  * the signal's context for the native stack, NULL for none.
  */
 void		sampler_take(struct sampler *s, uint64_t now_ns, void *uc);
+/* Does the calling thread's Python thread state hold the GIL? */
+int		sampler_holds_gil(const struct sampler_python *);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
 unsigned int	sampler_hist_bucket(uint64_t ns);
 uint64_t	sampler_hist_value(unsigned int bucket);

@@ -372,6 +372,38 @@ writer_mapping(struct writer *w, uint64_t start, uint64_t end, uint64_t bias,
 	writer_keep_code(w, at);
 }
 
+/*
+ * Append a THREAD record (1.2): a thread's id, what is known of its start
+ * and end (ns on CLOCK_MONOTONIC, written as microseconds since the
+ * start), its OS name and its Python name ("" when unknown).
+ */
+void
+writer_thread(struct writer *w, uint32_t tid, unsigned int flags,
+    uint64_t start_ns, uint64_t end_ns, const char *os_name,
+    const char *py_name)
+{
+	size_t	at, olen, plen;
+
+	if (w->kv_open)
+		writer_kv_end(w);
+	olen = writer_cut_utf8(os_name, strlen(os_name), WRITER_MAX_STRING);
+	plen = writer_cut_utf8(py_name, strlen(py_name), WRITER_MAX_STRING);
+	if (writer_reserve(w, 1 + WRITER_LEN_BYTES + 64 + olen + plen) != 0)
+		return;
+	at = w->len;
+	w->buf[w->len] = REC_THREAD;
+	w->len += 1 + WRITER_LEN_BYTES;
+	writer_put(w, tid);
+	writer_put(w, flags);
+	writer_put(w, format_zigzag((flags & THREAD_STARTED) ?
+	    ((int64_t)(start_ns - w->start_mono_ns) / 1000) : 0));
+	writer_put(w, format_zigzag((flags & THREAD_ENDED) ?
+	    ((int64_t)(end_ns - w->start_mono_ns) / 1000) : 0));
+	writer_put_bytes(w, os_name, olen);
+	writer_put_bytes(w, py_name, plen);
+	writer_close_record(w, at);
+}
+
 /* Hash a stack's flags and frames. */
 static uint64_t
 writer_hash(unsigned int flags, const struct writer_frame *f,
@@ -594,10 +626,24 @@ writer_sample_native(struct writer *w, uint64_t time_ns, uint32_t tid,
     unsigned int stack_flags, const struct writer_frame *frames,
     unsigned int nframes, const uint64_t *native, unsigned int nnative)
 {
+	writer_sample_state(w, time_ns, tid, stack_flags, frames, nframes,
+	    native, nnative, 0, 0);
+}
+
+/*
+ * The same with the sample's state (SAMPLE_* flags) and the time it stands
+ * for (0: unknown).
+ */
+void
+writer_sample_state(struct writer *w, uint64_t time_ns, uint32_t tid,
+    unsigned int stack_flags, const struct writer_frame *frames,
+    unsigned int nframes, const uint64_t *native, unsigned int nnative,
+    unsigned int sample_flags, uint64_t weight_ns)
+{
 	struct writer_stack	*s;
 	uint64_t		 id = 0;
 	int64_t			 now_us;
-	uint8_t			 rec[40];
+	uint8_t			 rec[64];
 	size_t			 n;
 
 	if (w->kv_open)
@@ -631,7 +677,8 @@ writer_sample_native(struct writer *w, uint64_t time_ns, uint32_t tid,
 	n += format_put_varint(rec + n, format_zigzag(now_us - w->last_us));
 	n += format_put_varint(rec + n, tid);
 	n += format_put_varint(rec + n, id);
-	rec[n++] = 0;	/* flags */
+	n += format_put_varint(rec + n, sample_flags);
+	n += format_put_varint(rec + n, weight_ns);
 	rec[0] = REC_SAMPLE;
 	rec[1] = (uint8_t)(n - 2);
 	if (writer_reserve(w, n) != 0)

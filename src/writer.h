@@ -53,6 +53,22 @@ void		 writer_sample_native(struct writer *, uint64_t time_ns,
 		     uint32_t tid, unsigned int stack_flags,
 		     const struct writer_frame *, unsigned int nframes,
 		     const uint64_t *native, unsigned int nnative);
+/*
+ * The same with the sample's state (SAMPLE_* flags, format.h) and the time
+ * it stands for in ns (0: unknown).
+ */
+void		 writer_sample_state(struct writer *, uint64_t time_ns,
+		     uint32_t tid, unsigned int stack_flags,
+		     const struct writer_frame *, unsigned int nframes,
+		     const uint64_t *native, unsigned int nnative,
+		     unsigned int sample_flags, uint64_t weight_ns);
+/*
+ * Append a THREAD record: flags THREAD_STARTED and THREAD_ENDED say which
+ * of start_ns and end_ns (CLOCK_MONOTONIC) are known; names may be "".
+ */
+void		 writer_thread(struct writer *, uint32_t tid,
+		     unsigned int flags, uint64_t start_ns, uint64_t end_ns,
+		     const char *os_name, const char *py_name);
 /* Append a MAPPING record: code of an object file in [start, end). */
 void		 writer_mapping(struct writer *, uint64_t start, uint64_t end,
 		     uint64_t bias, unsigned int flags,

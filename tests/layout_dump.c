@@ -20,6 +20,10 @@
 #else
 #include <internal/pycore_pystate.h>
 #endif
+#if PY_VERSION_HEX >= 0x030C0000
+#include <internal/pycore_interp.h>
+#endif
+#include <internal/pycore_gil.h>
 
 int
 main(void)
@@ -113,5 +117,19 @@ main(void)
 	printf("frame_is_entry -1\n");
 	printf("frame_owner -1\n");
 #endif
+
+	/* The GIL: in _PyRuntime up to 3.11, the interpreter's from 3.12. */
+#if PY_VERSION_HEX >= 0x030C0000
+	printf("runtime_gil -1\n");
+	printf("ts_interp %zu\n", offsetof(PyThreadState, interp));
+	printf("interp_gil %zu\n", offsetof(PyInterpreterState, ceval.gil));
+#else
+	printf("runtime_gil %zu\n", offsetof(_PyRuntimeState, ceval.gil));
+	printf("ts_interp -1\n");
+	printf("interp_gil -1\n");
+#endif
+	printf("gil_locked %zu\n", offsetof(struct _gil_runtime_state, locked));
+	printf("gil_holder %zu\n",
+	    offsetof(struct _gil_runtime_state, last_holder));
 	return 0;
 }

@@ -55,6 +55,11 @@ main(int argc, char **argv)
 	P(frame_lasti);
 	P(frame_is_entry);
 	P(frame_owner);
+	P(runtime_gil);
+	P(ts_interp);
+	P(interp_gil);
+	P(gil_locked);
+	P(gil_holder);
 #undef P
 	return 0;
 }

@@ -20,15 +20,28 @@ struct export_edges {
 	size_t		 size;		/* room in calls->edges */
 };
 
-/* Seconds a sample of a profile stands for. */
+/* Seconds one count of a profile stands for. */
 double
 export_period(const struct reader_profile *p)
 {
 	const char	*v;
 	double		 rate;
+	size_t		 i;
+	int		 weighed = 0;
 
+	/*
+	 * Samples that carry their weight (format 1.2) are counted by the
+	 * aggregate in timer periods of 1/rate; others count one each, for
+	 * 1/effective_rate of the process's time.
+	 */
+	for (i = 0; i < p->nsamples && p->sample_weight != NULL; i++) {
+		if (p->sample_weight[i] != 0) {
+			weighed = 1;
+			break;
+		}
+	}
 	v = reader_kv_get(&p->stats, "effective_rate");
-	if (v != NULL && (rate = strtod(v, NULL)) > 0)
+	if (!weighed && v != NULL && (rate = strtod(v, NULL)) > 0)
 		return 1.0 / rate;
 	v = reader_kv_get(&p->header, "rate");
 	if (v != NULL && (rate = strtod(v, NULL)) > 0)

@@ -43,8 +43,10 @@ struct export_calls {
 };
 
 /*
- * Seconds a sample of a profile stands for: 1/effective_rate from its
- * STATS or TRAILER, else 1/rate from its header; 0 if neither is known.
+ * Seconds one count of the aggregate stands for in a profile: a timer
+ * period, 1/rate, when its samples carry their weights (format 1.2);
+ * otherwise 1/effective_rate from its STATS or TRAILER, else 1/rate; 0 if
+ * neither is known.
  */
 double		 export_period(const struct reader_profile *);
 /*

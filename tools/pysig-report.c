@@ -51,6 +51,12 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_ICICLE,
+	OPT_PER_PROCESS,
+	OPT_PER_THREAD,
+	OPT_THREAD,
+	OPT_IDLE,
+	OPT_NO_IDLE,
+	OPT_GIL,
 };
 
 static const struct option report_longopts[] = {
@@ -70,6 +76,12 @@ static const struct option report_longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "icicle", no_argument, NULL, OPT_ICICLE },
+	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
+	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "thread", required_argument, NULL, OPT_THREAD },
+	{ "idle", no_argument, NULL, OPT_IDLE },
+	{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
+	{ "gil", no_argument, NULL, OPT_GIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -151,6 +163,16 @@ report_usage(FILE *f)
 "                        shown; by default (--fold) it is left out\n"
 "      --debug-dir=DIRS  colon-separated directories of separate debug\n"
 "                        files (default: /usr/lib/debug, by build-id)\n"
+"\n"
+"Threads and processes (every thread is sampled on its own clock; each\n"
+"Python process of a tree writes its own file):\n"
+"      --per-process     a root frame per file: [process PID COMMAND LINE]\n"
+"      --per-thread      a root frame per thread: [thread TID NAME]\n"
+"      --thread=T        only the thread whose id or name is T\n"
+"      --no-idle         wall mode: leave out samples of threads that were\n"
+"                        waiting (sleep, I/O, a lock, the GIL); --idle\n"
+"                        (the default) keeps them\n"
+"      --gil             only samples of threads holding the GIL\n"
 "  -h, --help            print this help and exit\n"
 "  -V, --version         print the version and exit\n"
 "\n"
@@ -313,6 +335,10 @@ report_summary_of(FILE *f, const struct aggregate *agg)
 		    (unsigned long long)agg->samples_read);
 	if (agg->durations == agg->files && agg->files != 0)
 		fprintf(f, ", %.3f s", (double)agg->duration_ns / 1e9);
+	if (agg->weight_ns != 0)
+		fprintf(f, ", %.3f s sampled", (double)agg->weight_ns / 1e9);
+	if (agg->idle != 0)
+		fprintf(f, ", %llu idle", (unsigned long long)agg->idle);
 	fputc('\n', f);
 }
 
@@ -366,6 +392,11 @@ struct report_options {
 	char			**exclude;
 	size_t			 nexclude;
 	int			 keep_samples;
+	int			 per_process;
+	int			 per_thread;
+	const char		*thread;
+	int			 no_idle;
+	int			 gil_only;
 };
 
 /* Aggregate profiles with the options, finished. */
@@ -386,6 +417,11 @@ report_aggregate(const struct report_options *o,
 	agg->since_us = o->since_us;
 	agg->until_us = o->until_us;
 	agg->keep_samples = o->keep_samples;
+	agg->per_process = o->per_process;
+	agg->per_thread = o->per_thread;
+	agg->thread = o->thread;
+	agg->no_idle = o->no_idle;
+	agg->gil_only = o->gil_only;
 	for (i = 0; i < o->nfocus + o->nexclude; i++) {
 		if (i < o->nfocus)
 			error = aggregate_focus(agg, o->focus[i], &cause);
@@ -524,6 +560,22 @@ main(int argc, char **argv)
 			break;
 		case OPT_ICICLE:
 			r.icicle = 1;
+			break;
+		case OPT_PER_PROCESS:
+			o.per_process = 1;
+			break;
+		case OPT_PER_THREAD:
+			o.per_thread = 1;
+			break;
+		case OPT_THREAD:
+			o.thread = optarg;
+			break;
+		case OPT_IDLE:
+		case OPT_NO_IDLE:
+			o.no_idle = ch == OPT_NO_IDLE;
+			break;
+		case OPT_GIL:
+			o.gil_only = 1;
 			break;
 		case 'h':
 			report_usage(stdout);

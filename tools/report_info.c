@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "report.h"
 
 /* Print an argument quoted for a POSIX shell if it needs it. */
@@ -82,6 +83,86 @@ info_date(FILE *f, const char *key, const char *ns)
 }
 
 /* Print the block of one profile. */
+/*
+ * How many threads the profile knows, and one line per thread with samples: "thread: TID
+ * NAME samples N idle N gil N seconds S", its start and end (seconds from
+ * the start of the profile) when known.
+ */
+static void
+info_threads(FILE *f, const struct reader_profile *p)
+{
+	const struct reader_thread	*t;
+	uint32_t			*tids;
+	uint64_t			*n;
+	size_t				 i, j, nt = 0;
+
+	tids = malloc((p->nsamples + p->nthreads + 1) * sizeof *tids);
+	n = calloc((p->nsamples + p->nthreads + 1) * 4, sizeof *n);
+	if (tids == NULL || n == NULL) {
+		free(tids);
+		free(n);
+		return;
+	}
+	for (i = 0; i < p->nthreads; i++)
+		tids[nt++] = p->threads[i].tid;
+	for (i = 0; i < p->nsamples; i++) {
+		for (j = nt; j > 0 && tids[j - 1] != p->sample_tid[i]; j--)
+			;
+		if (j == 0) {
+			tids[nt++] = p->sample_tid[i];
+			j = nt;
+		}
+		j--;
+		n[4 * j]++;
+		n[4 * j + 1] += (p->sample_flags[i] & SAMPLE_IDLE) != 0;
+		n[4 * j + 2] += (p->sample_flags[i] & SAMPLE_GIL) != 0;
+		n[4 * j + 3] += p->sample_weight[i];
+	}
+	fprintf(f, "threads: %zu\n", nt);
+	for (j = 0; j < nt; j++) {
+		if (n[4 * j] == 0)
+			continue;	/* a thread with no samples */
+		t = reader_thread_find(p, tids[j]);
+		fprintf(f, "thread: %lu ", (unsigned long)tids[j]);
+		report_text(f, t == NULL ? "?" : *t->py_name != '\0' ?
+		    t->py_name : *t->os_name != '\0' ? t->os_name : "?");
+		fprintf(f, " samples %llu idle %llu gil %llu seconds %.3f",
+		    (unsigned long long)n[4 * j],
+		    (unsigned long long)n[4 * j + 1],
+		    (unsigned long long)n[4 * j + 2],
+		    (double)n[4 * j + 3] / 1e9);
+		if (t != NULL && (t->flags & THREAD_STARTED))
+			fprintf(f, " start %.3f", (double)t->start_us / 1e6);
+		if (t != NULL && (t->flags & THREAD_ENDED))
+			fprintf(f, " end %.3f", (double)t->end_us / 1e6);
+		fputc('\n', f);
+	}
+	free(tids);
+	free(n);
+}
+
+/*
+ * The time samples stand for (1.2): their sum and the largest, in ns.  A
+ * CPU-time timer above the kernel's tick rate delivers one signal for
+ * several periods.
+ */
+static void
+info_weights(FILE *f, const struct reader_profile *p)
+{
+	uint64_t	sum = 0, max = 0;
+	size_t		i;
+
+	for (i = 0; i < p->nsamples; i++) {
+		sum += p->sample_weight[i];
+		if (p->sample_weight[i] > max)
+			max = p->sample_weight[i];
+	}
+	if (sum == 0)
+		return;
+	fprintf(f, "sampled: %.3f s\n", (double)sum / 1e9);
+	fprintf(f, "weight_max_ns: %llu\n", (unsigned long long)max);
+}
+
 static void
 info_profile(FILE *f, const struct reader_profile *p)
 {
@@ -116,6 +197,7 @@ info_profile(FILE *f, const struct reader_profile *p)
 		    (double)p->size / (double)p->nsamples);
 	for (i = 0; i < p->stats.n; i++)
 		info_pair(f, p->stats.pairs[i].key, p->stats.pairs[i].value);
+	info_weights(f, p);
 	if ((v = reader_kv_get(&p->stats, "duration_ns")) != NULL)
 		fprintf(f, "duration: %.3f s\n",
 		    (double)strtoull(v, NULL, 10) / 1e9);
@@ -132,6 +214,7 @@ info_profile(FILE *f, const struct reader_profile *p)
 	if (p->unknown_records != 0)
 		fprintf(f, "unknown_records: %llu\n",
 		    (unsigned long long)p->unknown_records);
+	info_threads(f, p);
 }
 
 /* Print the time window and filters, and the samples they kept. */

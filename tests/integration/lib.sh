@@ -17,7 +17,7 @@ PYDIR=$top_srcdir/tests/integration/py
 CHECKPROF=$PYDIR/checkprof.py
 
 # Nothing from the caller's environment may change what a test sees.
-unset LD_PRELOAD PYSIG_OUTPUT PYSIG_RATE PYSIG_MAX_DEPTH PYSIG_QUIET \
+unset LD_PRELOAD PYSIG_OUTPUT PYSIG_RATE PYSIG_MAX_DEPTH PYSIG_QUIET PYSIG_MODE \
     PYSIG_ROOT_PID PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONUTF8
 # Importing must not write __pycache__ next to the sources (distcheck makes
 # them read-only; make dist would ship them).

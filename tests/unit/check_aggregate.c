@@ -665,6 +665,140 @@ START_TEST(test_sample_list)
 }
 END_TEST
 
+/*
+ * Threads: a root per thread named by its Python or OS name, the filters,
+ * and samples counted in timer periods by their weight.
+ */
+START_TEST(test_threads)
+{
+	struct writer_frame	 main_f = { 1u << 1, 0 }, work_f[2];
+	struct reader_profile	*p;
+	struct aggregate	*agg;
+	struct writer		*w;
+	struct stat		 sb;
+	uint8_t			*data;
+	char			 path[] = "/tmp/check_aggregate.XXXXXX", *cause;
+	char			*s;
+	int			 fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	w = writer_create(fd, START_NS);
+	ck_assert_ptr_nonnull(w);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "pid", "42");
+	writer_kv(w, "rate", "1000");		/* a period of 1 ms */
+	writer_kv(w, "arg", "python3");
+	writer_kv(w, "arg", "app.py");
+	writer_kv_end(w);
+	writer_code(w, 1, 1, LINETABLE_LNOTAB, 0, "main", 4, "app.py", 6,
+	    lnotab, sizeof lnotab);
+	writer_code(w, 2, 10, LINETABLE_LNOTAB, 0, "work", 4, "app.py", 6,
+	    lnotab, sizeof lnotab);
+	work_f[0].ref = 2u << 1;
+	work_f[0].addr = 0;
+	work_f[1] = main_f;
+	writer_thread(w, 10, 0, 0, 0, "python3", "");
+	writer_thread(w, 11, THREAD_STARTED, START_NS, 0, "python3", "worker");
+	/* Thread 10: 3 idle samples of main.  Thread 11: a sample standing
+	 * for 4 periods holding the GIL, and one running without it. */
+	writer_sample_state(w, START_NS + 1000000, 10, 0, &main_f, 1, NULL,
+	    0, SAMPLE_STATE | SAMPLE_IDLE, 1000000);
+	writer_sample_state(w, START_NS + 2000000, 10, 0, &main_f, 1, NULL,
+	    0, SAMPLE_STATE | SAMPLE_IDLE, 1000000);
+	writer_sample_state(w, START_NS + 3000000, 10, 0, &main_f, 1, NULL,
+	    0, SAMPLE_STATE | SAMPLE_IDLE, 1000000);
+	writer_sample_state(w, START_NS + 4000000, 11, 0, work_f, 2, NULL, 0,
+	    SAMPLE_STATE | SAMPLE_GIL | SAMPLE_GIL_KNOWN, 4000000);
+	writer_sample_state(w, START_NS + 5000000, 11, 0, work_f, 2, NULL, 0,
+	    SAMPLE_STATE | SAMPLE_GIL_KNOWN, 1000000);
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_free(w);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	data = malloc((size_t)sb.st_size);
+	ck_assert_int_eq(pread(fd, data, (size_t)sb.st_size, 0), sb.st_size);
+	close(fd);
+	p = reader_parse("t.prof", data, (size_t)sb.st_size, &cause);
+	if (p == NULL)
+		ck_abort_msg("%s", cause);
+	free(data);
+
+	/* Counted in periods: 3 + 4 + 1; 8 ms of samples, 3 idle. */
+	agg = aggregate(&p, 1);
+	ck_assert_uint_eq(agg->samples, 8);
+	ck_assert_uint_eq(agg->weight_ns, 8000000);
+	ck_assert_uint_eq(agg->idle, 3);
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "main (app.py:2) 3\n"
+	    "main (app.py:2);work (app.py:11) 5\n");
+	free(s);
+	aggregate_free(agg);
+
+	/* A root per process and per thread, named; kept samples carry
+	 * their weight and flags. */
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->per_process = 1;
+	agg->per_thread = 1;
+	agg->keep_samples = 1;
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	s = collapsed(agg);
+	ck_assert_str_eq(s,
+	    "[process 42 python3 app.py];[thread 10 python3];"
+	    "main (app.py:2) 3\n"
+	    "[process 42 python3 app.py];[thread 11 worker];main (app.py:2);"
+	    "work (app.py:11) 5\n");
+	free(s);
+	ck_assert_uint_eq(agg->nsample_list, 5);
+	ck_assert_uint_eq(agg->sample_list[0].tid, 10);
+	ck_assert_uint_eq(agg->sample_list[0].flags,
+	    SAMPLE_STATE | SAMPLE_IDLE);
+	ck_assert_uint_eq(agg->sample_list[3].tid, 11);
+	ck_assert_uint_eq(agg->sample_list[3].weight_ns, 4000000);
+	ck_assert_str_eq(agg->funcs[agg->nodes[agg->nodes[
+	    agg->sample_list[3].node].parent].parent].name,
+	    "[thread 11 worker]");
+	aggregate_free(agg);
+
+	/* Filters: not idle; holding the GIL; a thread by name, by id. */
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->no_idle = 1;
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 5);
+	ck_assert_uint_eq(agg->filtered, 3);
+	aggregate_free(agg);
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->gil_only = 1;
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 4);
+	aggregate_free(agg);
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->thread = "worker";
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 5);
+	aggregate_free(agg);
+	agg = aggregate_create();
+	ck_assert_ptr_nonnull(agg);
+	agg->thread = "10";
+	ck_assert_int_eq(aggregate_add(agg, p), 0);
+	ck_assert_int_eq(aggregate_finish(agg), 0);
+	ck_assert_uint_eq(agg->samples, 3);
+	ck_assert_uint_eq(func(agg, "main", NULL)->self, 3);
+	aggregate_free(agg);
+	reader_free(p);
+}
+END_TEST
+
 START_TEST(test_by_self)
 {
 	struct tprof		 t;
@@ -1254,6 +1388,7 @@ main(void)
 	tcase_add_test(tc, test_merge_files);
 	tcase_add_test(tc, test_by_self);
 	tcase_add_test(tc, test_sample_list);
+	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_odd_names);
 	tcase_add_test(tc, test_collapsed_order);
 	tcase_add_test(tc, test_empty_profile);

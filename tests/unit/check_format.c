@@ -849,6 +849,107 @@ START_TEST(test_corrupt_length)
 }
 END_TEST
 
+/* Sample state and weight (1.2), THREAD records merged by thread id. */
+START_TEST(test_threads_round_trip)
+{
+	struct writer_frame		 f = { 1u << 1, 2 };
+	struct reader_profile		*p;
+	const struct reader_thread	*t;
+	struct writer			*w;
+	uint8_t				*data;
+	size_t				 len;
+	int				 fd = tmp_fd();
+
+	w = writer_create(fd, 1000000000);
+	ck_assert_ptr_nonnull(w);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "rate", "1000");
+	writer_kv_end(w);
+	writer_code(w, 1, 1, LINETABLE_NONE, 0, "f", 1, "f.py", 4, NULL, 0);
+	writer_thread(w, 7, 0, 0, 0, "python3", "");
+	writer_thread(w, 8, THREAD_STARTED, 1002000000, 0, "python3",
+	    "worker-1");
+	writer_sample_state(w, 1003000000, 7, 0, &f, 1, NULL, 0,
+	    SAMPLE_STATE | SAMPLE_IDLE | SAMPLE_GIL_KNOWN, 1000000);
+	writer_sample_state(w, 1004000000, 8, 0, &f, 1, NULL, 0,
+	    SAMPLE_STATE | SAMPLE_GIL | SAMPLE_GIL_KNOWN, 4000000);
+	/* The end: a later record completes the first, keeps its name. */
+	writer_thread(w, 8, THREAD_ENDED, 0, 1500000000, "renamed", "");
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_free(w);
+	data = slurp(fd, &len);
+	close(fd);
+
+	p = parse_ok(data, len);
+	ck_assert_uint_eq(p->minor, FORMAT_MINOR);
+	ck_assert_uint_eq(p->nsamples, 2);
+	ck_assert_uint_eq(p->sample_flags[0],
+	    SAMPLE_STATE | SAMPLE_IDLE | SAMPLE_GIL_KNOWN);
+	ck_assert_uint_eq(p->sample_weight[0], 1000000);
+	ck_assert_uint_eq(p->sample_flags[1],
+	    SAMPLE_STATE | SAMPLE_GIL | SAMPLE_GIL_KNOWN);
+	ck_assert_uint_eq(p->sample_weight[1], 4000000);
+	ck_assert_uint_eq(p->nthreads, 2);
+	t = reader_thread_find(p, 8);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->flags, THREAD_STARTED | THREAD_ENDED);
+	ck_assert_int_eq(t->start_us, 2000);
+	ck_assert_int_eq(t->end_us, 500000);
+	ck_assert_str_eq(t->py_name, "worker-1");
+	ck_assert_str_eq(t->os_name, "renamed");
+	t = reader_thread_find(p, 7);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->flags, 0);
+	ck_assert_str_eq(t->os_name, "python3");
+	ck_assert_str_eq(t->py_name, "");
+	ck_assert_ptr_null(reader_thread_find(p, 9));
+	reader_free(p);
+	free(data);
+}
+END_TEST
+
+/* A 1.1 SAMPLE has no weight: 0, unknown. */
+START_TEST(test_sample_without_weight)
+{
+	struct bytes		 b = { NULL, 0, 0 };
+	struct reader_profile	*p;
+
+	put_file_header(&b, 1, 1);
+	put_header_record(&b);
+	put_code(&b, 1, "f");
+	put_stack(&b, 1, 1);
+	put_sample(&b, 5, 3, 1);
+	p = parse_ok(b.p, b.len);
+	ck_assert_uint_eq(p->nsamples, 1);
+	ck_assert_uint_eq(p->sample_weight[0], 0);
+	ck_assert_uint_eq(p->sample_flags[0], 0);
+	ck_assert_uint_eq(p->nthreads, 0);
+	reader_free(p);
+	free(b.p);
+}
+END_TEST
+
+/* A THREAD record whose name runs past its end is named in the error. */
+START_TEST(test_bad_thread)
+{
+	struct bytes	b = { NULL, 0, 0 }, q = { NULL, 0, 0 };
+
+	put_file_header(&b, 1, 2);
+	put_header_record(&b);
+	put_varint(&q, 5);		/* tid */
+	put_varint(&q, THREAD_STARTED);
+	put_varint(&q, 0);
+	put_varint(&q, 0);
+	put_varint(&q, 40);		/* an OS name of 40 bytes... */
+	put_raw(&q, "abc", 3);		/* ...that is not there */
+	put_record(&b, REC_THREAD, &q);
+	parse_fails(b.p, b.len, "THREAD record: OS name runs past the end");
+	free(q.p);
+	free(b.p);
+}
+END_TEST
+
 START_TEST(test_versions)
 {
 	struct bytes		 b = { NULL, 0, 0 };
@@ -1244,6 +1345,9 @@ main(void)
 	tcase_add_test(tc, test_undefined_ids);
 	tcase_add_test(tc, test_corrupt_length);
 	tcase_add_test(tc, test_versions);
+	tcase_add_test(tc, test_threads_round_trip);
+	tcase_add_test(tc, test_sample_without_weight);
+	tcase_add_test(tc, test_bad_thread);
 	tcase_add_test(tc, test_not_a_profile);
 	tcase_add_test(tc, test_only_file_header);
 	tcase_add_test(tc, test_mutations);

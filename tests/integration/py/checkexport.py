@@ -52,8 +52,13 @@ class Ref:
         self.hot = sum(c for frames, c in prof.stacks
                        if frames and is_func(frames[-1], HOT))
         self.under_caller = prof.count(lambda f: is_func(f, CALLER))
+        # Samples that carry their weight (format 1.2) are counted in
+        # timer periods of 1/rate; others one each, 1/effective_rate.
+        key = "effective_rate"
+        if int(prof.info.get("weight_max_ns", "0") or 0) > 0:
+            key = "rate"
         try:
-            self.period = 1.0 / float(prof.info["effective_rate"])
+            self.period = 1.0 / float(prof.info[key])
         except (KeyError, ValueError, ZeroDivisionError):
             self.period = None
 

@@ -444,17 +444,25 @@ def check_codereuse(res, minor, d):
         except ValueError:
             rate = None
     too_many = []
-    if rate:
+    # Reports count timer periods: a signal standing for several periods
+    # (above the kernel's tick rate) counts that many times.  Compare in
+    # periods, allowing as many signals as before, each at the largest
+    # weight seen.
+    asked = prof.info_int("rate") if prof else None
+    wmax = prof.info_int("weight_max_ns") if prof else None
+    if rate and asked:
+        per_signal = max(1.0, asked / rate,
+                         (wmax or 0) * asked / 1e9)
         for name, n in sorted(counts.items()):
             if name not in times:
                 too_many.append("%s: %d samples, but it never ran" % (name, n))
                 continue
-            expect = rate * times[name]
-            if n > 2 * expect + 4:
-                too_many.append("%s: %d samples for %.2f ms of CPU time "
-                                "at %.0f samples/s" % (name, n,
-                                                       1000 * times[name],
-                                                       rate))
+            expect = asked * times[name]
+            if n > 2 * expect + 4 * per_signal:
+                too_many.append("%s: %d periods for %.2f ms of CPU time "
+                                "at %d periods/s, %.0f signals/s"
+                                % (name, n, 1000 * times[name], asked,
+                                   rate))
     elif not problems:
         problems.append("info has no effective_rate")
     res.check("samples per generated function match its CPU time",

@@ -1,0 +1,354 @@
+/*
+ * Per-thread sampling timers (see timers.h).  A process-wide CPU-time timer
+ * signals whichever thread happens to run when it fires, at scheduler
+ * ticks, so busy threads share samples unevenly; one timer per thread,
+ * signalled to that thread, samples each in proportion to its own time.
+ *
+ * The table of timers is only touched in normal context, under a mutex:
+ * by the constructor, the pthread_create() wrapper's start routine in each
+ * new thread, the end-of-thread destructor, and the exit handler.  The
+ * SIGPROF handler never looks at it.
+ */
+
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "array.h"
+#include "timers.h"
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id	_sigev_un._tid
+#endif
+
+/* One thread's timer. */
+struct timers_slot {
+	pid_t	tid;
+	timer_t	timer;
+	int	own;	/* armed by the wrapper: the thread deletes it */
+};
+
+/* What the wrapper passes to the new thread. */
+struct timers_start {
+	void	*(*fn)(void *);
+	void	*arg;
+	char	 name[TIMERS_NAME_MAX];	/* given by the creating thread */
+};
+
+typedef int (*timers_create_fn)(pthread_t *, const pthread_attr_t *,
+    void *(*)(void *), void *);
+
+static struct {
+	pthread_mutex_t		 lock;
+	int			 ready;		/* timers_init() done */
+	_Atomic int		 running;	/* new threads get a timer */
+	int			 wall;
+	uint64_t		 period_ns;
+	timers_event_fn		 event;
+	timers_name_fn		 name;
+	pthread_key_t		 key;
+	struct timers_slot	*slots;
+	size_t			 nslots;
+	size_t			 size;
+	unsigned int		 foreign;	/* slots not armed by the wrapper */
+} timers = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static _Atomic(timers_create_fn) timers_next_create;
+
+/* The calling thread's id. */
+static pid_t
+timers_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * The CPU-time clock of any thread of this process by its id: what
+ * pthread_getcpuclockid() computes from a pthread_t (the kernel's
+ * MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)).
+ */
+static clockid_t
+timers_thread_clock(pid_t tid)
+{
+	return (clockid_t)((~(unsigned int)tid << 3) | 6);
+}
+
+/* Create and arm a timer signalling tid; caller holds the lock. */
+static int
+timers_add(pid_t tid, int own)
+{
+	struct sigevent		sev;
+	struct itimerspec	its;
+	timer_t			timer;
+	clockid_t		clock;
+	int			error;
+
+	if (array_grow(&timers.slots, &timers.size, timers.nslots + 1,
+	    sizeof *timers.slots) != 0)
+		return -ENOMEM;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGPROF;
+	sev.sigev_notify_thread_id = tid;
+	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
+	if (timer_create(clock, &sev, &timer) != 0)
+		return -errno;
+	its.it_interval.tv_sec = (time_t)(timers.period_ns / 1000000000ULL);
+	its.it_interval.tv_nsec = (long)(timers.period_ns % 1000000000ULL);
+	its.it_value = its.it_interval;
+	if (timer_settime(timer, 0, &its, NULL) != 0) {
+		error = errno;
+		timer_delete(timer);
+		return -error;
+	}
+	timers.slots[timers.nslots].tid = tid;
+	timers.slots[timers.nslots].timer = timer;
+	timers.slots[timers.nslots].own = own;
+	timers.nslots++;
+	if (!own)
+		timers.foreign++;
+	return 0;
+}
+
+/* Delete slot i's timer and drop the slot; caller holds the lock. */
+static void
+timers_remove(size_t i)
+{
+	timer_delete(timers.slots[i].timer);
+	if (!timers.slots[i].own)
+		timers.foreign--;
+	timers.slots[i] = timers.slots[--timers.nslots];
+}
+
+/*
+ * Drop the timers of threads found at start that have ended since (their
+ * timers would stay behind, never firing); caller holds the lock.
+ */
+static void
+timers_reap(void)
+{
+	pid_t	pid = getpid();
+	size_t	i = 0;
+
+	while (timers.foreign != 0 && i < timers.nslots) {
+		if (!timers.slots[i].own && syscall(SYS_tgkill, pid,
+		    timers.slots[i].tid, 0) != 0 && errno == ESRCH)
+			timers_remove(i);
+		else
+			i++;
+	}
+}
+
+/* The end of a thread that the wrapper armed: delete its timer. */
+static void
+timers_thread_end(void *unused)
+{
+	pid_t	tid = timers_gettid();
+	char	name[16];
+	size_t	i;
+
+	(void)unused;
+	pthread_mutex_lock(&timers.lock);
+	for (i = 0; i < timers.nslots; i++) {
+		if (timers.slots[i].tid == tid) {
+			timers_remove(i);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&timers.lock);
+	if (timers.event != NULL && atomic_load(&timers.running)) {
+		memset(name, 0, sizeof name);
+		if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
+			name[0] = '\0';
+		name[sizeof name - 1] = '\0';
+		timers.event(TIMERS_THREAD_END, tid, name);
+	}
+}
+
+/* The start routine of every thread created through the wrapper. */
+static void *
+timers_thread_start(void *p)
+{
+	struct timers_start	start;
+	pid_t			tid;
+	int			armed = 0;
+
+	memcpy(&start, p, sizeof start);
+	free(p);
+	if (atomic_load(&timers.running)) {
+		tid = timers_gettid();
+		pthread_mutex_lock(&timers.lock);
+		if (atomic_load(&timers.running)) {
+			timers_reap();
+			armed = timers_add(tid, 1) == 0;
+		}
+		pthread_mutex_unlock(&timers.lock);
+		if (armed) {
+			pthread_setspecific(timers.key, (void *)1);
+			if (timers.event != NULL)
+				timers.event(TIMERS_THREAD_START, tid,
+				    start.name);
+		}
+	}
+	return start.fn(start.arg);
+}
+
+/* The next pthread_create() (glibc's), looked up once. */
+static timers_create_fn
+timers_real_create(void)
+{
+	timers_create_fn	fn = atomic_load(&timers_next_create);
+
+	if (fn == NULL) {
+		fn = (timers_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+		atomic_store(&timers_next_create, fn);
+	}
+	return fn;
+}
+
+/*
+ * pthread_create(), interposed: while profiling, the new thread arms its
+ * own timer before running its start routine.  Otherwise, and if memory
+ * runs out, it is glibc's pthread_create() unchanged.
+ */
+__attribute__((visibility("default"))) int
+pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+    void *(*fn)(void *), void *arg)
+{
+	timers_create_fn	 next = timers_real_create();
+	struct timers_start	*start;
+	int			 error;
+
+	if (next == NULL)
+		return EAGAIN;
+	if (!atomic_load(&timers.running) ||
+	    (start = malloc(sizeof *start)) == NULL)
+		return next(thread, attr, fn, arg);
+	start->fn = fn;
+	start->arg = arg;
+	start->name[0] = '\0';
+	if (timers.name != NULL)
+		timers.name(start->name, sizeof start->name);
+	error = next(thread, attr, timers_thread_start, start);
+	if (error != 0)
+		free(start);
+	return error;
+}
+
+/* fork(): hold the lock across it so the child's copy is consistent. */
+static void
+timers_prepare(void)
+{
+	pthread_mutex_lock(&timers.lock);
+}
+
+static void
+timers_parent(void)
+{
+	pthread_mutex_unlock(&timers.lock);
+}
+
+static void
+timers_child(void)
+{
+	pthread_mutex_unlock(&timers.lock);
+}
+
+/* Prepare the timers. */
+int
+timers_init(int wall, uint64_t period_ns, timers_event_fn event,
+    timers_name_fn name)
+{
+	int	error;
+
+	if (timers.ready)
+		return 0;
+	if (timers_real_create() == NULL)
+		return -ENOSYS;
+	if ((error = pthread_key_create(&timers.key, timers_thread_end)) != 0)
+		return -error;
+	if ((error = pthread_atfork(timers_prepare, timers_parent,
+	    timers_child)) != 0) {
+		pthread_key_delete(timers.key);
+		return -error;
+	}
+	timers.wall = wall;
+	timers.period_ns = period_ns;
+	timers.event = event;
+	timers.name = name;
+	timers.ready = 1;
+	return 0;
+}
+
+/* Arm a timer for every thread alive now and every thread created later. */
+int
+timers_start(void)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	pid_t		 self = timers_gettid(), tid;
+	int		 error;
+
+	if (!timers.ready)
+		return -EINVAL;
+	pthread_mutex_lock(&timers.lock);
+	if ((error = timers_add(self, 0)) != 0) {
+		pthread_mutex_unlock(&timers.lock);
+		return error;
+	}
+	atomic_store(&timers.running, 1);
+	/* Other threads alive now (started by other libraries' constructors). */
+	if ((dir = opendir("/proc/self/task")) != NULL) {
+		while ((de = readdir(dir)) != NULL) {
+			tid = (pid_t)strtol(de->d_name, NULL, 10);
+			if (tid > 0 && tid != self)
+				(void)timers_add(tid, 0);
+		}
+		closedir(dir);
+	}
+	pthread_mutex_unlock(&timers.lock);
+	return 0;
+}
+
+/* Delete every timer. */
+void
+timers_stop(void)
+{
+	pthread_mutex_lock(&timers.lock);
+	atomic_store(&timers.running, 0);
+	while (timers.nslots != 0)
+		timers_remove(timers.nslots - 1);
+	pthread_mutex_unlock(&timers.lock);
+}
+
+/* In the child after fork(): POSIX timers are not inherited. */
+void
+timers_forget(void)
+{
+	atomic_store(&timers.running, 0);
+	timers.nslots = 0;
+	timers.foreign = 0;
+}
+
+/* Timers currently armed. */
+unsigned int
+timers_count(void)
+{
+	unsigned int	n;
+
+	pthread_mutex_lock(&timers.lock);
+	n = (unsigned int)timers.nslots;
+	pthread_mutex_unlock(&timers.lock);
+	return n;
+}

@@ -1,0 +1,57 @@
+/*
+ * Per-thread sampling timers.  Every thread of the profiled process gets
+ * its own POSIX timer whose SIGPROF goes to that thread alone
+ * (SIGEV_THREAD_ID): on the thread's CPU clock in cpu mode, on
+ * CLOCK_MONOTONIC in wall mode.  Threads alive at start are found in
+ * /proc/self/task; threads created later are armed by a pthread_create()
+ * wrapper in the new thread itself, and their timer is deleted when the
+ * thread ends (a thread-specific key's destructor, which runs on return,
+ * pthread_exit() and cancellation alike).  Normal context only.
+ */
+
+#ifndef PYSIG_TIMERS_H
+#define PYSIG_TIMERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What the timers tell the spool about threads (a ring record). */
+#define TIMERS_THREAD_START	1
+#define TIMERS_THREAD_END	2
+
+/*
+ * Called in normal context when a thread starts or ends under the wrapper,
+ * with the thread's id and a name: at its start the name the creating
+ * thread gave it (timers_name_fn), at its end its OS name.
+ */
+typedef void (*timers_event_fn)(int event, pid_t tid, const char *name);
+/*
+ * Called in the creating thread, in pthread_create(): write the new
+ * thread's name, if the caller knows it, into buf ("" otherwise).
+ */
+typedef void (*timers_name_fn)(char *buf, size_t size);
+
+/* The longest name passed to timers_event_fn, with its NUL. */
+#define TIMERS_NAME_MAX	64
+
+/*
+ * Prepare: wall clock or thread CPU clocks, the period in ns, the callbacks
+ * for thread events and names (either may be NULL).  0 or -errno.
+ */
+int	timers_init(int wall, uint64_t period_ns, timers_event_fn,
+	    timers_name_fn);
+/*
+ * Arm a timer for every thread alive now and for every thread created
+ * from now on.  0, or -errno if the calling thread's timer failed (then
+ * nothing is armed).
+ */
+int	timers_start(void);
+/* Delete every timer; threads created from now on get none. */
+void	timers_stop(void);
+/* In the child after fork(): forget the parent's timers (none exist). */
+void	timers_forget(void);
+/* Timers currently armed. */
+unsigned int	timers_count(void);
+
+#endif
