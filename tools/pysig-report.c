@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aggregate.h"
 #include "reader.h"
@@ -18,6 +19,8 @@
 
 #define REPORT_EXIT_ERROR	2
 #define REPORT_DEFAULT_LIMIT	25
+/* The output stream's buffer. */
+#define REPORT_OUTBUF		(1 << 20)
 
 static const struct {
 	const char	*name;
@@ -486,7 +489,7 @@ main(int argc, char **argv)
 	struct report		  r;
 	struct report_options	  o;
 	struct reader_profile	**base;
-	char			**diff = NULL;
+	char			**diff = NULL, *outbuf = NULL;
 	const char		 *output = NULL, *format = NULL;
 	int			(*fn)(struct report *) = report_top;
 	int			  ch, found, error, lines = 0;
@@ -633,6 +636,13 @@ main(int argc, char **argv)
 	r.out = stdout;
 	if (output != NULL && (r.out = fopen(output, "w")) == NULL)
 		report_fatal("%s: %s", output, strerror(errno));
+	/*
+	 * Exports run to gigabytes: write them in big blocks (glibc ignores
+	 * the size unless it is given the buffer).
+	 */
+	if (!isatty(fileno(r.out)) &&
+	    (outbuf = malloc(REPORT_OUTBUF)) != NULL)
+		setvbuf(r.out, outbuf, _IOFBF, REPORT_OUTBUF);
 	if (fn(&r) != 0)
 		report_fatal("out of memory");
 	error = ferror(r.out);
@@ -640,6 +650,7 @@ main(int argc, char **argv)
 		report_fatal("%s: write error: %s",
 		    output != NULL ? output : "standard output",
 		    strerror(errno != 0 ? errno : EIO));
+	free(outbuf);
 
 	aggregate_free(r.agg);
 	aggregate_free(r.base);
