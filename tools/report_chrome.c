@@ -30,9 +30,14 @@ struct chrome_thread {
 	FILE			 *f;
 	const struct aggregate	 *agg;
 	char			**tails;	/* of B events, per function */
+	size_t			 *tail_len;
 	unsigned long		  pid;
 	uint32_t		  tid;
 	char			  head[64];	/* "pid":P,"tid":T,"ts": */
+	size_t			  head_len;
+	char			  ts[96];	/* head and a time */
+	size_t			  ts_len;
+	int64_t			  ts_ns;	/* the time in ts, if ts_len */
 	uint32_t		 *open;		/* the functions, root first */
 	uint32_t		  nopen;
 	int			  events;	/* written so far */
@@ -80,7 +85,24 @@ chrome_tail(struct chrome_thread *t, uint32_t func)
 		free(t->tails[func]);
 		t->tails[func] = NULL;
 	}
+	t->tail_len[func] = len;
 	return t->tails[func];
+}
+
+/*
+ * Write the head of an event and its time: "pid":P,"tid":T,"ts":US.  Many
+ * events share a time: it is formatted once for them.
+ */
+static void
+chrome_ts(struct chrome_thread *t, int64_t ns)
+{
+	if (t->ts_ns != ns || t->ts_len == 0) {
+		memcpy(t->ts, t->head, t->head_len);
+		t->ts_len = t->head_len + viewer_us_text(t->ts + t->head_len,
+		    ns);
+		t->ts_ns = ns;
+	}
+	fwrite(t->ts, 1, t->ts_len, t->f);
 }
 
 /* Write the start of a function's event. */
@@ -92,10 +114,9 @@ chrome_begin(struct chrome_thread *t, uint32_t func, int64_t ns)
 	if (tail == NULL)
 		return -1;
 	chrome_event(t);
-	fputs("\"ph\":\"B\",", t->f);
-	fputs(t->head, t->f);
-	viewer_us(t->f, ns);
-	fputs(tail, t->f);
+	fwrite("\"ph\":\"B\",", 1, 9, t->f);
+	chrome_ts(t, ns);
+	fwrite(tail, 1, t->tail_len[func], t->f);
 	return 0;
 }
 
@@ -106,9 +127,8 @@ chrome_end(struct chrome_thread *t, uint32_t depth, int64_t ns)
 	while (t->nopen > depth) {
 		t->nopen--;
 		chrome_event(t);
-		fputs("\"ph\":\"E\",", t->f);
-		fputs(t->head, t->f);
-		viewer_us(t->f, ns);
+		fwrite("\"ph\":\"E\",", 1, 9, t->f);
+		chrome_ts(t, ns);
 		fputc('}', t->f);
 	}
 }
@@ -161,7 +181,7 @@ chrome_process(struct chrome_thread *t, const struct reader_profile *p,
 /* Write the events of samples order[from..to), one thread of one file. */
 static int
 chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
-    size_t from, size_t to, int64_t period, uint32_t *path, uint32_t size)
+    size_t from, size_t to, int64_t period, struct viewer_walk *w)
 {
 	const struct aggregate		*agg = t->agg;
 	const struct aggregate_sample	*s;
@@ -173,8 +193,9 @@ chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
 	snprintf(buf, sizeof buf, "thread %u%s", t->tid,
 	    t->tid == t->pid ? " (main)" : "");
 	chrome_name(t, "thread_name", t->pid, t->tid, buf);
-	snprintf(t->head, sizeof t->head, "\"pid\":%lu,\"tid\":%u,\"ts\":",
-	    t->pid, t->tid);
+	t->head_len = (size_t)snprintf(t->head, sizeof t->head,
+	    "\"pid\":%lu,\"tid\":%u,\"ts\":", t->pid, t->tid);
+	t->ts_len = 0;
 	t->nopen = 0;
 	for (i = from; i < to; i++) {
 		s = &agg->sample_list[order[i]];
@@ -185,17 +206,15 @@ chrome_thread_events(struct chrome_thread *t, const uint32_t *order,
 			start = at;
 		} else
 			start = end;
-		n = viewer_path(agg, s->node, path, size);
-		if (n > size)
-			n = size;
+		n = viewer_walk_to(w, s->node);
 		for (k = 0; k < n && k < t->nopen; k++) {
-			if (agg->nodes[path[k]].func != t->open[k])
+			if (w->func[k] != t->open[k])
 				break;
 		}
 		chrome_end(t, k, start);
 		for (; k < n; k++) {
-			t->open[t->nopen++] = agg->nodes[path[k]].func;
-			if (chrome_begin(t, agg->nodes[path[k]].func, start) != 0)
+			t->open[t->nopen++] = w->func[k];
+			if (chrome_begin(t, w->func[k], start) != 0)
 				return -1;
 		}
 		end = start + period;
@@ -212,7 +231,8 @@ report_chrome(struct report *r)
 	const struct aggregate_sample	*a, *b;
 	const struct reader_profile	*p;
 	struct chrome_thread		 t;
-	uint32_t			*order = NULL, *path = NULL, size;
+	struct viewer_walk		 w;
+	uint32_t			*order = NULL;
 	size_t				 i, from;
 	int64_t				 period;
 	const char			*v;
@@ -224,10 +244,11 @@ report_chrome(struct report *r)
 	memset(&t, 0, sizeof t);
 	t.f = r->out;
 	t.agg = agg;
-	size = viewer_max_depth(agg);
-	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL ||
-	    (t.open = malloc(((size_t)size + 1) * sizeof *t.open)) == NULL ||
-	    (t.tails = calloc(agg->nfuncs + 1, sizeof *t.tails)) == NULL)
+	memset(&w, 0, sizeof w);
+	if (viewer_walk_init(&w, agg) != 0 ||
+	    (t.open = malloc(((size_t)w.size + 1) * sizeof *t.open)) == NULL ||
+	    (t.tails = calloc(agg->nfuncs + 1, sizeof *t.tails)) == NULL ||
+	    (t.tail_len = calloc(agg->nfuncs + 1, sizeof *t.tail_len)) == NULL)
 		goto out;
 	if (agg->nsample_list != 0 && (order = viewer_by_thread(agg)) == NULL)
 		goto out;
@@ -253,8 +274,7 @@ report_chrome(struct report *r)
 		t.tid = a->tid;
 		period = (int64_t)(1e9 / (p != NULL ? viewer_rate(p) :
 		    VIEWER_DEFAULT_RATE) + 0.5);
-		if (chrome_thread_events(&t, order, from, i, period, path,
-		    size) != 0)
+		if (chrome_thread_events(&t, order, from, i, period, &w) != 0)
 			goto out;
 	}
 	fputs("\n]}\n", r->out);
@@ -265,7 +285,8 @@ out:
 			free(t.tails[i]);
 	}
 	free(t.tails);
-	free(path);
+	free(t.tail_len);
+	viewer_walk_free(&w);
 	free(t.open);
 	free(order);
 	return error;

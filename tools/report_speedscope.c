@@ -96,18 +96,50 @@ speedscope_name(struct report *r, uint32_t file, uint32_t tid)
 }
 
 /*
+ * The samples' stacks as text: each function's frame index formatted once,
+ * and the stack of the last sample kept, so that a sample is formatted
+ * from the first frame it does not share with the sample before.
+ */
+struct speedscope_stacks {
+	struct viewer_walk	  walk;
+	char			(*frame)[12];	/* per function: its index */
+	uint8_t			 *len;
+	char			 *text;		/* the last stack: "0,4,17" */
+	size_t			 *end;		/* where entry k ends in text */
+};
+
+/* Write the stack of a sample, root first: "[0,4,17]". */
+static void
+speedscope_stack(FILE *f, struct speedscope_stacks *st, uint32_t node)
+{
+	uint32_t	n = viewer_walk_to(&st->walk, node), k, func;
+	size_t		at;
+
+	/* end[0] is 0; end[k] is where the k-th frame's digits end. */
+	for (k = st->walk.same; k < n; k++) {
+		at = st->end[k];
+		if (k != 0)
+			st->text[at++] = ',';
+		func = st->walk.func[k];
+		memcpy(st->text + at, st->frame[func], st->len[func]);
+		st->end[k + 1] = at + st->len[func];
+	}
+	fputc('[', f);
+	fwrite(st->text, 1, st->end[n], f);
+	fputc(']', f);
+}
+
+/*
  * Write the profile of the samples order[from..to) (one thread of one
  * file), each weighing period seconds.
  */
 static void
 speedscope_profile(struct report *r, const uint32_t *order, size_t from,
-    size_t to, double period, const uint32_t *frame, uint32_t *path,
-    uint32_t size)
+    size_t to, double period, struct speedscope_stacks *st)
 {
 	const struct aggregate		*agg = r->agg;
 	const struct aggregate_sample	*s = &agg->sample_list[order[from]];
-	uint32_t			 n, k;
-	size_t				 i;
+	size_t				 i, n;
 	double				 start = (double)s->time_us / 1e6;
 	char				 weight[40];
 
@@ -117,24 +149,58 @@ speedscope_profile(struct report *r, const uint32_t *order, size_t from,
 	    "\"endValue\":%.9g,\"samples\":[", start,
 	    start + period * (double)(to - from));
 	for (i = from; i < to; i++) {
-		s = &agg->sample_list[order[i]];
-		n = viewer_path(agg, s->node, path, size);
-		fputs(i == from ? "[" : ",[", r->out);
-		for (k = 0; k < n && k < size; k++) {
-			if (k != 0)
-				fputc(',', r->out);
-			viewer_u64(r->out, frame[agg->nodes[path[k]].func]);
-		}
-		fputc(']', r->out);
-	}
-	fputs("],\"weights\":[", r->out);
-	snprintf(weight, sizeof weight, "%.9g", period);
-	for (i = from; i < to; i++) {
 		if (i != from)
 			fputc(',', r->out);
-		fputs(weight, r->out);
+		speedscope_stack(r->out, st, agg->sample_list[order[i]].node);
 	}
+	fputs("],\"weights\":[", r->out);
+	n = (size_t)snprintf(weight, sizeof weight, ",%.9g", period);
+	for (i = from; i < to; i++)
+		fwrite(weight + (i == from), 1, n - (i == from), r->out);
 	fputs("]}", r->out);
+}
+
+/* Make the frame indexes' text and the room for a stack's. */
+static int
+speedscope_stacks_init(struct speedscope_stacks *st,
+    const struct aggregate *agg, const uint32_t *frame)
+{
+	char	buf[24], *p;
+	size_t	i;
+	uint32_t v;
+
+	memset(st, 0, sizeof *st);
+	if (viewer_walk_init(&st->walk, agg) != 0)
+		return -1;
+	st->frame = malloc((agg->nfuncs + 1) * sizeof *st->frame);
+	st->len = malloc(agg->nfuncs + 1);
+	st->end = calloc((size_t)st->walk.size + 1, sizeof *st->end);
+	st->text = malloc(((size_t)st->walk.size + 1) * sizeof st->frame[0]);
+	if (st->frame == NULL || st->len == NULL || st->end == NULL ||
+	    st->text == NULL)
+		return -1;
+	for (i = 0; i < agg->nfuncs; i++) {
+		p = buf + sizeof buf;
+		v = frame[i] == AGGREGATE_NONE ? 0 : frame[i];
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		st->len[i] = (uint8_t)(buf + sizeof buf - p);
+		memcpy(st->frame[i], p, st->len[i]);
+	}
+	return 0;
+}
+
+/* Free the stacks' text. */
+static void
+speedscope_stacks_free(struct speedscope_stacks *st)
+{
+	viewer_walk_free(&st->walk);
+	free(st->frame);
+	free(st->len);
+	free(st->text);
+	free(st->end);
 }
 
 /* Print the speedscope report. */
@@ -143,8 +209,8 @@ report_speedscope(struct report *r)
 {
 	const struct aggregate		*agg = r->agg;
 	const struct aggregate_sample	*a, *b;
+	struct speedscope_stacks	 st;
 	uint32_t			*order = NULL, *frame = NULL;
-	uint32_t			*path = NULL, size;
 	size_t				 i, from;
 	double				 period;
 	int				 first = 1, error = -1;
@@ -152,9 +218,7 @@ report_speedscope(struct report *r)
 	/* Millions of small writes: one thread, no stdio locking. */
 	__fsetlocking(r->out, FSETLOCKING_BYCALLER);
 
-	size = viewer_max_depth(agg);
-	if ((path = malloc(((size_t)size + 1) * sizeof *path)) == NULL)
-		goto out;
+	memset(&st, 0, sizeof st);
 	if (agg->nsample_list != 0 && (order = viewer_by_thread(agg)) == NULL)
 		goto out;
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema"
@@ -163,7 +227,8 @@ report_speedscope(struct report *r)
 	viewer_json_string(r->out, r->nprofiles != 0 ? r->profiles[0]->path :
 	    "pysig");
 	fputs(",\"activeProfileIndex\":0,", r->out);
-	if (speedscope_frames(r, &frame) != 0)
+	if (speedscope_frames(r, &frame) != 0 ||
+	    speedscope_stacks_init(&st, agg, frame) != 0)
 		goto out;
 	fputs(",\"profiles\":[", r->out);
 	for (from = 0; from < agg->nsample_list; from = i) {
@@ -179,13 +244,12 @@ report_speedscope(struct report *r)
 		if (!first)
 			fputc(',', r->out);
 		first = 0;
-		speedscope_profile(r, order, from, i, period, frame, path,
-		    size);
+		speedscope_profile(r, order, from, i, period, &st);
 	}
 	fputs("]}\n", r->out);
 	error = 0;
 out:
-	free(path);
+	speedscope_stacks_free(&st);
 	free(order);
 	free(frame);
 	return error;

@@ -76,34 +76,29 @@ viewer_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Write an unsigned number in decimal. */
-void
-viewer_u64(FILE *f, uint64_t v)
-{
-	char	buf[24], *p = buf + sizeof buf;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
-}
-
-/* Write a time in nanoseconds as microseconds with three decimals. */
-void
-viewer_us(FILE *f, int64_t ns)
+/*
+ * Format a time in nanoseconds as microseconds with three decimals into
+ * buf (VIEWER_US_MAX bytes, no NUL); return its length.
+ */
+size_t
+viewer_us_text(char *buf, int64_t ns)
 {
 	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
-	char		frac[4];
+	uint64_t	us = v / 1000;
+	char		tmp[VIEWER_US_MAX], *p = tmp + sizeof tmp;
 
+	*--p = (char)('0' + v % 10);
+	*--p = (char)('0' + v % 100 / 10);
+	*--p = (char)('0' + v % 1000 / 100);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + us % 10);
+		us /= 10;
+	} while (us != 0);
 	if (ns < 0)
-		fputc('-', f);
-	viewer_u64(f, v / 1000);
-	frac[0] = '.';
-	frac[1] = (char)('0' + v % 1000 / 100);
-	frac[2] = (char)('0' + v % 100 / 10);
-	frac[3] = (char)('0' + v % 10);
-	fwrite(frac, 1, sizeof frac, f);
+		*--p = '-';
+	memcpy(buf, p, (size_t)(tmp + sizeof tmp - p));
+	return (size_t)(tmp + sizeof tmp - p);
 }
 
 /* Write one character of s for HTML. */
@@ -276,24 +271,8 @@ viewer_by_thread(const struct aggregate *agg)
 	return order;
 }
 
-/* The path of a node from the root's child down to it. */
-uint32_t
-viewer_path(const struct aggregate *agg, uint32_t node, uint32_t *path,
-    uint32_t size)
-{
-	uint32_t	depth = agg->nodes[node].depth, i = depth;
-
-	while (node != 0 && i > 0) {
-		if (i <= size)
-			path[i - 1] = node;
-		node = agg->nodes[node].parent;
-		i--;
-	}
-	return depth;
-}
-
 /* The deepest node's depth. */
-uint32_t
+static uint32_t
 viewer_max_depth(const struct aggregate *agg)
 {
 	uint32_t	max = 0;
@@ -304,4 +283,66 @@ viewer_max_depth(const struct aggregate *agg)
 			max = agg->nodes[i].depth;
 	}
 	return max;
+}
+
+/* Start a walk: room for the deepest node's path. */
+int
+viewer_walk_init(struct viewer_walk *w, const struct aggregate *agg)
+{
+	size_t	size, i;
+
+	memset(w, 0, sizeof *w);
+	w->size = viewer_max_depth(agg);
+	size = (size_t)w->size + 1;
+	w->node = malloc(size * sizeof *w->node);
+	w->func = malloc(size * sizeof *w->func);
+	/* The walk's fields of the nodes, dense: a third of the cache. */
+	w->parent = malloc((agg->nnodes + 1) * sizeof *w->parent);
+	w->node_func = malloc((agg->nnodes + 1) * sizeof *w->node_func);
+	w->node_depth = malloc((agg->nnodes + 1) * sizeof *w->node_depth);
+	if (w->node == NULL || w->func == NULL || w->parent == NULL ||
+	    w->node_func == NULL || w->node_depth == NULL) {
+		viewer_walk_free(w);
+		return -1;
+	}
+	for (i = 0; i < agg->nnodes; i++) {
+		w->parent[i] = agg->nodes[i].parent;
+		w->node_func[i] = agg->nodes[i].func;
+		w->node_depth[i] = agg->nodes[i].depth;
+	}
+	return 0;
+}
+
+/*
+ * Walk to node: up from it until a node the last path has at the same
+ * depth (a tree: their ancestors are the same too), or the root.
+ */
+uint32_t
+viewer_walk_to(struct viewer_walk *w, uint32_t node)
+{
+	uint32_t	depth = w->node_depth[node], i = depth;
+
+	while (node != 0 && i > 0) {
+		if (i <= w->depth && w->node[i - 1] == node)
+			break;
+		w->node[i - 1] = node;
+		w->func[i - 1] = w->node_func[node];
+		node = w->parent[node];
+		i--;
+	}
+	w->same = i;
+	w->depth = depth;
+	return depth;
+}
+
+/* Free the paths of a walk. */
+void
+viewer_walk_free(struct viewer_walk *w)
+{
+	free(w->node);
+	free(w->func);
+	free(w->parent);
+	free(w->node_func);
+	free(w->node_depth);
+	memset(w, 0, sizeof *w);
 }

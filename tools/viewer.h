@@ -27,10 +27,10 @@ enum viewer_kind {
 
 /* Write s as a JSON string, quotes included. */
 void		 viewer_json_string(FILE *, const char *s);
-/* Write an unsigned number in decimal, faster than fprintf. */
-void		 viewer_u64(FILE *, uint64_t);
-/* Write a time in nanoseconds as microseconds with three decimals. */
-void		 viewer_us(FILE *, int64_t ns);
+/* Room for a time from viewer_us_text: "-9223372036854775.808". */
+#define VIEWER_US_MAX	24
+/* Format ns as microseconds with three decimals; return the length. */
+size_t		 viewer_us_text(char *buf, int64_t ns);
 /* Write s escaped for HTML text and quoted attribute values. */
 void		 viewer_html(FILE *, const char *s);
 /* Write at most max characters of s for HTML, ".." ending a cut. */
@@ -51,12 +51,28 @@ double		 viewer_rate(const struct reader_profile *);
  */
 uint32_t	*viewer_by_thread(const struct aggregate *);
 /*
- * The path of a node from the root's child down to node, as node indexes
- * into path (at most size); return its length (the node's depth).
+ * A walk from sample to sample: the path of the last node walked from the
+ * root's child down, as nodes and as their functions.  Consecutive samples
+ * of a thread mostly share the top of their stacks, and only the frames
+ * below the last common node are looked up again.
  */
-uint32_t	 viewer_path(const struct aggregate *, uint32_t node,
-		     uint32_t *path, uint32_t size);
-/* The deepest node's depth. */
-uint32_t	 viewer_max_depth(const struct aggregate *);
+struct viewer_walk {
+	uint32_t		*parent;	/* per node: its parent, */
+	uint32_t		*node_func;	/* function, */
+	uint32_t		*node_depth;	/* and depth, packed */
+	uint32_t		*node;	/* the path, root's child first */
+	uint32_t		*func;	/* their functions */
+	uint32_t		 size;	/* the deepest node's depth */
+	uint32_t		 depth;	/* entries in the path */
+	uint32_t		 same;	/* entries the last step kept */
+};
+
+/* Start a walk; -1 if out of memory. */
+int		 viewer_walk_init(struct viewer_walk *,
+		     const struct aggregate *);
+/* Walk to node and return its depth; the path's first w->same stay. */
+uint32_t	 viewer_walk_to(struct viewer_walk *, uint32_t node);
+/* Free what a walk holds. */
+void		 viewer_walk_free(struct viewer_walk *);
 
 #endif

@@ -516,6 +516,86 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* Times in microseconds with three decimals, negative ones included. */
+START_TEST(test_us_text)
+{
+	static const struct {
+		int64_t		 ns;
+		const char	*text;
+	} cases[] = {
+		{ 0, "0.000" }, { 1, "0.001" }, { 999, "0.999" },
+		{ 1000, "1.000" }, { 1234567, "1234.567" }, { -1, "-0.001" },
+		{ -1500, "-1.500" },
+		{ INT64_MAX, "9223372036854775.807" },
+		{ INT64_MIN, "-9223372036854775.808" },
+	};
+	char	buf[VIEWER_US_MAX + 1];
+	size_t	i, n;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = viewer_us_text(buf, cases[i].ns);
+		ck_assert_uint_le(n, VIEWER_US_MAX);
+		buf[n] = '\0';
+		ck_assert_str_eq(buf, cases[i].text);
+	}
+}
+END_TEST
+
+/*
+ * Stacks that go deeper, shallower, to a sibling and back, and to another
+ * root, in one thread: each sample's stack is whole in speedscope (frames
+ * kept from the sample before are not lost or repeated), and chrome ends
+ * exactly the frames that changed.
+ */
+START_TEST(test_walk)
+{
+	static const char *stacks[] = {
+		"1 2 3", "1 2", "1 3 2", "1 2 3", "1", "2 1", "2 1", "1 2 3 4",
+		"1 2 3",
+	};
+	struct tprof	 t;
+	char		*s;
+	size_t		 i;
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		tprof_open(&t, "100");
+		tprof_code(&t, 1, "main", 1);
+		tprof_code(&t, 2, "f", 5);
+		tprof_code(&t, 3, "g", 9);
+		tprof_code(&t, 4, "h", 13);
+		for (i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+			tprof_sample(&t, 10 * (unsigned int)(i + 1), 100,
+			    stacks[i]);
+		s = tprof_export(&t, NULL, k == 0 ? report_speedscope :
+		    report_chrome, 0);
+		assert_json(s);
+		if (k == 0) {
+			ck_assert_ptr_nonnull(strstr(s, "\"samples\":[[0,1,2],"
+			    "[0,1],[0,2,1],[0,1,2],[0],[1,0],[1,0],[0,1,2,3],"
+			    "[0,1,2]]"));
+			free(s);
+			continue;
+		}
+		/* Ends: g at 20 ms, f at 30, f g at 40, g f at 50, ... */
+		ck_assert_int_eq(count(s, "\"ph\":\"B\""), 13);
+		ck_assert_int_eq(count(s, "\"ph\":\"E\""), 13);
+		ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"B\",\"pid\":100,"
+		    "\"tid\":100,\"ts\":60000.000,\"name\":\"f\""));
+		ck_assert_int_eq(count(s, "\"ts\":20000.000}"), 1);
+		ck_assert_int_eq(count(s, "\"ts\":30000.000}"), 1);
+		ck_assert_int_eq(count(s, "\"ts\":40000.000}"), 2);
+		ck_assert_int_eq(count(s, "\"ts\":50000.000}"), 2);
+		ck_assert_int_eq(count(s, "\"ts\":60000.000}"), 1);
+		ck_assert_int_eq(count(s, "\"ts\":70000.000"), 0);
+		ck_assert_int_eq(count(s, "\"ts\":80000.000}"), 2);
+		ck_assert_int_eq(count(s, "\"ts\":90000.000}"), 1);
+		ck_assert_int_eq(count(s, "\"ts\":100000.000}"), 3);
+		free(s);
+	}
+}
+END_TEST
+
 /* A flame graph merges the lines of a function; --icicle turns it over. */
 START_TEST(test_flamegraph_layout)
 {
@@ -572,6 +652,8 @@ main(void)
 	tcase_add_test(tc, test_odd_names);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_flamegraph_layout);
+	tcase_add_test(tc, test_us_text);
+	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
