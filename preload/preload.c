@@ -37,6 +37,7 @@
 
 #include "format.h"
 #include "guard.h"
+#include "interpose.h"
 #include "maps.h"
 #include "options.h"
 #include "pylayout.h"
@@ -731,13 +732,12 @@ preload_start_timer(void)
 	struct sigaction	sa;
 	int			error;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = sampler_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGPROF, &sa, NULL) != 0)
-		return -errno;
+	if ((error = interpose_start(preload.opt.quiet)) != 0)
+		return error;
 	if (preload.opt.toggle_signal != 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
 		sa.sa_sigaction = sampler_toggle;
 		if (sigaction(preload.opt.toggle_signal, &sa, NULL) != 0)
 			return -errno;
