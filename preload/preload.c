@@ -431,10 +431,39 @@ preload_fini(void)
 		    "be incomplete", PRELOAD_FINISH_MS, preload.path);
 		return;
 	}
-	if (!preload.opt.quiet)
+	if (atomic_load(&preload.shared->lost) != 0)
+		preload_warn("%s: %llu bytes could not be written (%s); the "
+		    "profile is incomplete", preload.path,
+		    (unsigned long long)atomic_load(&preload.shared->lost),
+		    strerror(atomic_load(&preload.shared->error)));
+	else if (!preload.opt.quiet)
 		preload_warn("%llu samples written to %s",
 		    (unsigned long long)atomic_load(&preload.shared->written),
 		    preload.path);
+}
+
+/*
+ * Write the header from the program's process with SIGXFSZ blocked: under
+ * a file size limit (ulimit -f) smaller than the header the write would
+ * otherwise kill the program before Python starts (Python ignores SIGXFSZ,
+ * but only once it is initialised).  A SIGXFSZ caused here is taken back.
+ */
+static int
+preload_flush_header(struct writer *w)
+{
+	struct timespec	zero = { 0, 0 };
+	sigset_t	xfsz, old, pending;
+	int		was, error;
+
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+	was = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+	error = writer_flush(w);
+	if (!was)
+		(void)sigtimedwait(&xfsz, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return error;
 }
 
 static int	preload_path(void);
@@ -477,7 +506,7 @@ preload_begin(void)
 	writer_file_header(w);
 	preload_header(w);
 	maps_write(&preload.spool.maps, w);
-	if ((error = writer_flush(w)) != 0) {
+	if ((error = preload_flush_header(w)) != 0) {
 		preload_warn("cannot write %s: %s; not profiling", preload.path,
 		    strerror(-error));
 		writer_free(w);

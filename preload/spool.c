@@ -259,6 +259,23 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 	    memory_order_relaxed);
 }
 
+/*
+ * Write what is buffered; a failure (a full disk, a file size limit) is
+ * counted, told to the program for its exit message, and the spool goes
+ * on: the next flush may succeed.  0 or -errno.
+ */
+static int
+spool_flush(struct spool_shared *sh, struct writer *w)
+{
+	int	error;
+
+	if ((error = writer_flush(w)) != 0)
+		atomic_store_explicit(&sh->error, -error, memory_order_relaxed);
+	atomic_store_explicit(&sh->lost, writer_lost_bytes(w),
+	    memory_order_relaxed);
+	return error;
+}
+
 /* Close every descriptor but the ones the spool keeps (sorted, distinct). */
 static void
 spool_close_others(const int *keep, size_t nkeep)
@@ -384,7 +401,7 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 			spool_stats(sp, sh, w, REC_STATS);
 			last_stats = now;
 		}
-		writer_flush(w);
+		spool_flush(sh, w);
 	}
 	spool_drain(sp, sh, w);
 	if (!clean && spool_execed(sp, pidfd) &&
@@ -396,8 +413,15 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	}
 	if (clean)
 		spool_threads(sp, w);
+	/*
+	 * The samples first, then the last record on its own: on a full
+	 * disk the samples that do not fit are cut back to whole records,
+	 * and the small record with write_errors may still fit.
+	 */
+	if (spool_flush(sh, w) != 0)
+		writer_discard(w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
-	writer_flush(w);
+	spool_flush(sh, w);
 	close(fd);
 	if (write(done_fd, "x", 1) < 0)
 		_exit(1);

@@ -710,6 +710,19 @@ writer_bytes(const struct writer *w)
 	return w->written;
 }
 
+/*
+ * Drop what is buffered, outside a key/value record: after a failed flush
+ * it is the CODE records to write again, which a last record does not
+ * need.  Later records that name those codes would be unreadable: call
+ * this only before the last record.
+ */
+void
+writer_discard(struct writer *w)
+{
+	if (!w->kv_open)
+		w->len = 0;
+}
+
 /* Bytes lost to failed writes. */
 uint64_t
 writer_lost_bytes(const struct writer *w)
