@@ -723,6 +723,24 @@ writer_discard(struct writer *w)
 		w->len = 0;
 }
 
+/*
+ * Cut the file back to size bytes, the end of an earlier flush, and drop
+ * what is buffered: on a full disk, to make room for a last record.  The
+ * bytes cut count as lost.  Like writer_discard(), only before the last
+ * record.
+ */
+int
+writer_cut(struct writer *w, uint64_t size)
+{
+	if (size > w->written || ftruncate(w->fd, (off_t)size) != 0 ||
+	    lseek(w->fd, (off_t)size, SEEK_SET) < 0)
+		return -errno;
+	w->lost += w->written - size;
+	w->written = size;
+	writer_discard(w);
+	return 0;
+}
+
 /* Bytes lost to failed writes. */
 uint64_t
 writer_lost_bytes(const struct writer *w)
