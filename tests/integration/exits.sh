@@ -8,6 +8,7 @@
 pysig_require
 CHECKFAULTS=$PYDIR/checkfaults.py
 # abort() must not leave core files behind.
+# shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -c
 ulimit -c 0 2>/dev/null
 
 # exits_one LABEL MINOR PYTHON: eight checks.

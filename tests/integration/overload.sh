@@ -18,7 +18,7 @@ overload_one() {
 	pysig_run "$d/base" "$3" "$PYDIR/overload.py" 16 1 "$d/base/peak" stop
 	pysig_profile "$d/prof" PYSIG_QUIET=1 PYSIG_RATE=10000 PYSIG_MODE=wall \
 	    "$3" "$PYDIR/overload.py" 16 1 "$d/prof/peak" stop
-	"$CHECK_PYTHON" "$CHECKFAULTS" overload "$2" "$d" $LIMIT_KIB \
+	"$CHECK_PYTHON" "$CHECKFAULTS" overload "$2" "$d" "$LIMIT_KIB" \
 	    >"$tmp/check.out" 2>&1
 	tap_feed "$1" 2 "$tmp/check.out"
 }

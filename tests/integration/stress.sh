@@ -15,13 +15,13 @@ FORKS=50
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 stress_one() {
 	d=$tmp/$1
-	pysig_run "$d/recursion/base" "$3" "$PYDIR/stress.py" recursion $DEPTH
+	pysig_run "$d/recursion/base" "$3" "$PYDIR/stress.py" recursion "$DEPTH"
 	pysig_profile "$d/recursion/prof" PYSIG_QUIET=1 "$3" \
-	    "$PYDIR/stress.py" recursion $DEPTH
-	pysig_run "$d/forks/base" "$3" "$PYDIR/stress.py" forks $FORKS
+	    "$PYDIR/stress.py" recursion "$DEPTH"
+	pysig_run "$d/forks/base" "$3" "$PYDIR/stress.py" forks "$FORKS"
 	pysig_profile "$d/forks/prof" PYSIG_QUIET=1 "$3" \
-	    "$PYDIR/stress.py" forks $FORKS
-	"$CHECK_PYTHON" "$CHECKFAULTS" stress "$2" "$d" $DEPTH $FORKS \
+	    "$PYDIR/stress.py" forks "$FORKS"
+	"$CHECK_PYTHON" "$CHECKFAULTS" stress "$2" "$d" "$DEPTH" "$FORKS" \
 	    >"$tmp/check.out" 2>&1
 	tap_feed "$1" 4 "$tmp/check.out"
 }

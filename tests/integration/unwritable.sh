@@ -11,10 +11,20 @@ pysig_require
 CHECKFAULTS=$PYDIR/checkfaults.py
 CASES=isdir,readonly,header,fsize,tmpfs
 mounts=
-trap 'for m in $mounts; do umount "$m"; done; rm -rf "$tmp"' EXIT
+
+# Unmount what mount_tmpfs mounted, then remove the test's files.
+# shellcheck disable=SC2317 # called by the trap
+unwritable_cleanup() {
+	for _m in $mounts; do
+		umount "$_m"
+	done
+	rm -rf "$tmp"
+}
+trap unwritable_cleanup EXIT
 
 # mount_tmpfs DIR OPTIONS: mount a tmpfs at DIR; or write why not to
 # DIR/../skip and fail.
+# shellcheck disable=SC2317 # called by unwritable_one
 mount_tmpfs() {
 	mkdir -p "$1"
 	if [ "$(id -u)" != 0 ]; then
