@@ -15,7 +15,6 @@ import ctypes
 import ctypes.util
 import os
 import signal
-import sys
 import threading
 import time
 
