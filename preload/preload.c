@@ -480,20 +480,30 @@ static int
 preload_begin(void)
 {
 	struct writer	*w;
-	int		 fd, error;
+	struct stat	 st;
+	int		 fd, regular, error;
 
 	/*
 	 * A new file, not the old one truncated: a forked child's spool may
 	 * still hold the file of this pid when the child exec()s a Python.
+	 * Only a file or a symlink is removed, never a device (/dev/null as
+	 * root) or a FIFO; a FIFO nobody reads fails to open (ENXIO) rather
+	 * than blocking the program.
 	 */
-	(void)unlink(preload.path);
+	if (lstat(preload.path, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISLNK(st.st_mode)))
+		(void)unlink(preload.path);
 	fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0666);
-	if (fd < 0) {
+	    O_NOFOLLOW | O_NONBLOCK, 0666);
+	if (fd < 0 || fcntl(fd, F_SETFL, 0) != 0 || fstat(fd, &st) != 0) {
 		preload_warn("cannot open %s: %s; not profiling", preload.path,
 		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	/* What to remove on failure: only a file we made. */
+	regular = S_ISREG(st.st_mode);
 	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
 	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
 	preload.spool.wall = preload.opt.wall;
@@ -516,7 +526,8 @@ preload_begin(void)
 	if ((error = spool_start(&preload.spool, preload.shared, w, fd)) != 0) {
 		preload_warn("cannot start the spool process: %s; "
 		    "not profiling", strerror(-error));
-		unlink(preload.path);
+		if (regular)
+			unlink(preload.path);
 		return -1;
 	}
 	preload.state = PRELOAD_RUNNING;
@@ -526,13 +537,15 @@ preload_begin(void)
 		    strerror(-error));
 		preload.opt.quiet = 1;
 		preload_fini();
-		unlink(preload.path);
+		if (regular)
+			unlink(preload.path);
 		return -1;
 	}
 	return 0;
 fail:
 	close(fd);
-	unlink(preload.path);
+	if (regular)
+		unlink(preload.path);
 	return -1;
 }
 

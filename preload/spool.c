@@ -355,8 +355,9 @@ spool_discard(struct spool *sp, int fd)
 {
 	struct stat	a, b;
 
-	if (sp->path == NULL || fstat(fd, &a) != 0 || stat(sp->path, &b) != 0 ||
-	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (sp->path == NULL || fstat(fd, &a) != 0 || !S_ISREG(a.st_mode) ||
+	    stat(sp->path, &b) != 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
 		return 0;
 	return unlink(sp->path) == 0;
 }
