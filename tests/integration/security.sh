@@ -3,14 +3,15 @@
 # profile's mode is no wider than the umask allows (077 gives 0600); a
 # child process inherits none of pysig's descriptors; a set-group-ID copy
 # of the interpreter (secure-execution mode, AT_SECURE) is left alone; an
-# empty PYSIG_* value counts as unset.  (Bad values of every variable:
+# empty PYSIG_* value counts as unset; a FIFO or a device at the output
+# path is opened without blocking and never replaced by a file.  (Bad values of every variable:
 # config.sh and control.sh.)
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require
 CHECKFAULTS=$PYDIR/checkfaults.py
 
-# security_one LABEL MINOR PYTHON: six checks.
+# security_one LABEL MINOR PYTHON: seven checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 security_one() {
 	d=$tmp/$1
@@ -40,9 +41,16 @@ security_one() {
 	fi
 	pysig_profile "$d/empty" PYSIG_RATE= PYSIG_MAX_DEPTH= PYSIG_DURATION= \
 	    "$3" "$w"
+	# A FIFO nobody reads and (as root) a copy of /dev/null at the path.
+	mkdir -p "$d/fifo" "$d/device"
+	mkfifo "$d/fifo/out.prof"
+	pysig_profile "$d/fifo" PYSIG_QUIET=1 "$3" "$w"
+	if [ "$(id -u)" = 0 ] && mknod "$d/device/out.prof" c 1 3; then
+		pysig_profile "$d/device" PYSIG_QUIET=1 "$3" "$w"
+	fi
 	"$CHECK_PYTHON" "$CHECKFAULTS" security "$2" "$d" >"$tmp/check.out" 2>&1
-	tap_feed "$1" 6 "$tmp/check.out"
+	tap_feed "$1" 7 "$tmp/check.out"
 }
 
-pysig_for_each_python 6 security_one
+pysig_for_each_python 7 security_one
 exit 0

@@ -11,6 +11,7 @@ a user sees: the program's exit status and output as without pysig, one
 """
 
 import os
+import stat
 import sys
 
 from checkprof import Results, Run, read, stacks_text
@@ -280,6 +281,25 @@ def check_security(res, minor, top):
                 "max_depth")))
     res.check("empty PYSIG_RATE, PYSIG_MAX_DEPTH, PYSIG_DURATION count as "
               "unset: defaults, no message", not p, p)
+    check_special(res, top)
+
+
+def check_special(res, top):
+    """A FIFO nobody reads, a device: kept, the program unchanged."""
+    base = Run(os.path.join(top, "base"))
+    p = []
+    for name, kind, test in (("fifo", "FIFO", stat.S_ISFIFO),
+                             ("device", "device", stat.S_ISCHR)):
+        d = os.path.join(top, name)
+        if not os.path.exists(os.path.join(d, "status")):
+            continue        # no mknod (not root)
+        run = Run(d)
+        p.extend("%s: %s" % (kind, x) for x in same_as(run, base))
+        out = os.path.join(d, "out.prof")
+        if not os.path.lexists(out) or not test(os.lstat(out).st_mode):
+            p.append("the %s at the output path was replaced" % kind)
+    res.check("a FIFO or a device at the output path is never replaced; "
+              "no hang, the program unchanged", not p, p)
 
 
 TESTS = {
