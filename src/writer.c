@@ -763,8 +763,12 @@ writer_redefine(struct writer *w, uint64_t from)
 		if (w->slots[i].id != 0 && w->slots[i].defined > from)
 			w->slots[i].defined = WRITER_UNDEFINED;
 	}
-	/* A delta base must be in the file: start again. */
+	/*
+	 * A delta base must be in the file: start again, from the first slot
+	 * (the bases are looked for in slots 0 to nrecent - 1).
+	 */
 	w->nrecent = 0;
+	w->recent_next = 0;
 	for (first = w->ncodes; first > 0; first--) {
 		if (w->codes[first - 1].defined <= from)
 			break;
