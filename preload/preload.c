@@ -37,6 +37,7 @@
 
 #include "format.h"
 #include "guard.h"
+#include "interpose.h"
 #include "maps.h"
 #include "options.h"
 #include "pylayout.h"
@@ -430,10 +431,39 @@ preload_fini(void)
 		    "be incomplete", PRELOAD_FINISH_MS, preload.path);
 		return;
 	}
-	if (!preload.opt.quiet)
+	if (atomic_load(&preload.shared->lost) != 0)
+		preload_warn("%s: %llu bytes could not be written (%s); the "
+		    "profile is incomplete", preload.path,
+		    (unsigned long long)atomic_load(&preload.shared->lost),
+		    strerror(atomic_load(&preload.shared->error)));
+	else if (!preload.opt.quiet)
 		preload_warn("%llu samples written to %s",
 		    (unsigned long long)atomic_load(&preload.shared->written),
 		    preload.path);
+}
+
+/*
+ * Write the header from the program's process with SIGXFSZ blocked: under
+ * a file size limit (ulimit -f) smaller than the header the write would
+ * otherwise kill the program before Python starts (Python ignores SIGXFSZ,
+ * but only once it is initialised).  A SIGXFSZ caused here is taken back.
+ */
+static int
+preload_flush_header(struct writer *w)
+{
+	struct timespec	zero = { 0, 0 };
+	sigset_t	xfsz, old, pending;
+	int		was, error;
+
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+	was = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+	error = writer_flush(w);
+	if (!was)
+		(void)sigtimedwait(&xfsz, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return error;
 }
 
 static int	preload_path(void);
@@ -450,20 +480,30 @@ static int
 preload_begin(void)
 {
 	struct writer	*w;
-	int		 fd, error;
+	struct stat	 st;
+	int		 fd, regular, error;
 
 	/*
 	 * A new file, not the old one truncated: a forked child's spool may
 	 * still hold the file of this pid when the child exec()s a Python.
+	 * Only a file or a symlink is removed, never a device (/dev/null as
+	 * root) or a FIFO; a FIFO nobody reads fails to open (ENXIO) rather
+	 * than blocking the program.
 	 */
-	(void)unlink(preload.path);
+	if (lstat(preload.path, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISLNK(st.st_mode)))
+		(void)unlink(preload.path);
 	fd = open(preload.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0666);
-	if (fd < 0) {
+	    O_NOFOLLOW | O_NONBLOCK, 0666);
+	if (fd < 0 || fcntl(fd, F_SETFL, 0) != 0 || fstat(fd, &st) != 0) {
 		preload_warn("cannot open %s: %s; not profiling", preload.path,
 		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	/* What to remove on failure: only a file we made. */
+	regular = S_ISREG(st.st_mode);
 	preload.spool.start_mono = preload_clock(CLOCK_MONOTONIC);
 	preload.spool.start_cpu = preload_clock(CLOCK_PROCESS_CPUTIME_ID);
 	preload.spool.wall = preload.opt.wall;
@@ -476,7 +516,7 @@ preload_begin(void)
 	writer_file_header(w);
 	preload_header(w);
 	maps_write(&preload.spool.maps, w);
-	if ((error = writer_flush(w)) != 0) {
+	if ((error = preload_flush_header(w)) != 0) {
 		preload_warn("cannot write %s: %s; not profiling", preload.path,
 		    strerror(-error));
 		writer_free(w);
@@ -486,7 +526,8 @@ preload_begin(void)
 	if ((error = spool_start(&preload.spool, preload.shared, w, fd)) != 0) {
 		preload_warn("cannot start the spool process: %s; "
 		    "not profiling", strerror(-error));
-		unlink(preload.path);
+		if (regular)
+			unlink(preload.path);
 		return -1;
 	}
 	preload.state = PRELOAD_RUNNING;
@@ -496,13 +537,15 @@ preload_begin(void)
 		    strerror(-error));
 		preload.opt.quiet = 1;
 		preload_fini();
-		unlink(preload.path);
+		if (regular)
+			unlink(preload.path);
 		return -1;
 	}
 	return 0;
 fail:
 	close(fd);
-	unlink(preload.path);
+	if (regular)
+		unlink(preload.path);
 	return -1;
 }
 
@@ -731,13 +774,12 @@ preload_start_timer(void)
 	struct sigaction	sa;
 	int			error;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = sampler_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGPROF, &sa, NULL) != 0)
-		return -errno;
+	if ((error = interpose_start(preload.opt.quiet)) != 0)
+		return error;
 	if (preload.opt.toggle_signal != 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
 		sa.sa_sigaction = sampler_toggle;
 		if (sigaction(preload.opt.toggle_signal, &sa, NULL) != 0)
 			return -errno;

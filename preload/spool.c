@@ -31,6 +31,7 @@
 
 #define SPOOL_FLUSH_MS	200
 #define SPOOL_STATS_NS	1000000000ULL
+#define SPOOL_BOUNDS	4	/* flush ends kept to cut back to */
 
 /* Nanoseconds on a clock. */
 static uint64_t
@@ -259,6 +260,23 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 	    memory_order_relaxed);
 }
 
+/*
+ * Write what is buffered; a failure (a full disk, a file size limit) is
+ * counted, told to the program for its exit message, and the spool goes
+ * on: the next flush may succeed.  0 or -errno.
+ */
+static int
+spool_flush(struct spool_shared *sh, struct writer *w)
+{
+	int	error;
+
+	if ((error = writer_flush(w)) != 0)
+		atomic_store_explicit(&sh->error, -error, memory_order_relaxed);
+	atomic_store_explicit(&sh->lost, writer_lost_bytes(w),
+	    memory_order_relaxed);
+	return error;
+}
+
 /* Close every descriptor but the ones the spool keeps (sorted, distinct). */
 static void
 spool_close_others(const int *keep, size_t nkeep)
@@ -337,8 +355,9 @@ spool_discard(struct spool *sp, int fd)
 {
 	struct stat	a, b;
 
-	if (sp->path == NULL || fstat(fd, &a) != 0 || stat(sp->path, &b) != 0 ||
-	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (sp->path == NULL || fstat(fd, &a) != 0 || !S_ISREG(a.st_mode) ||
+	    stat(sp->path, &b) != 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
 		return 0;
 	return unlink(sp->path) == 0;
 }
@@ -352,7 +371,8 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	sigset_t	 all;
 	uint64_t	 last_stats = spool_clock(CLOCK_MONOTONIC), now;
 	int		 keep[4] = { fd, stop_fd, done_fd, pidfd };
-	int		 clean = 0, n;
+	uint64_t	 bound[SPOOL_BOUNDS];
+	int		 clean = 0, n, i;
 	char		 c;
 
 	setsid();
@@ -361,6 +381,9 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	prctl(PR_SET_NAME, "pysig-spool", 0, 0, 0);
 	spool_close_others(keep, spool_sort_fds(keep, 4));
 
+	/* The header's end, then the ends of the last good flushes. */
+	for (i = 0; i < SPOOL_BOUNDS; i++)
+		bound[i] = writer_bytes(w);
 	spool_threads(sp, w);
 	pfd[0].fd = stop_fd;
 	pfd[0].events = POLLIN;
@@ -384,7 +407,12 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 			spool_stats(sp, sh, w, REC_STATS);
 			last_stats = now;
 		}
-		writer_flush(w);
+		if (spool_flush(sh, w) == 0 &&
+		    writer_bytes(w) != bound[SPOOL_BOUNDS - 1]) {
+			memmove(bound + 1, bound + 2,
+			    (SPOOL_BOUNDS - 2) * sizeof bound[0]);
+			bound[SPOOL_BOUNDS - 1] = writer_bytes(w);
+		}
 	}
 	spool_drain(sp, sh, w);
 	if (!clean && spool_execed(sp, pidfd) &&
@@ -396,8 +424,22 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	}
 	if (clean)
 		spool_threads(sp, w);
+	/*
+	 * The samples first, then the last record on its own: on a full
+	 * disk the samples that do not fit are cut back to whole records.
+	 * If the last record, which says write_errors, still does not fit,
+	 * cut the file back to the end of ever earlier flushes (down to the
+	 * header) to make room for it: a profile that says it lost data is
+	 * worth more than its last samples.
+	 */
+	if (spool_flush(sh, w) != 0)
+		writer_discard(w);
 	spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
-	writer_flush(w);
+	for (i = SPOOL_BOUNDS - 1; spool_flush(sh, w) != 0 && i >= 0; i--) {
+		if (writer_cut(w, bound[i]) != 0)
+			break;
+		spool_stats(sp, sh, w, clean ? REC_TRAILER : REC_STATS);
+	}
 	close(fd);
 	if (write(done_fd, "x", 1) < 0)
 		_exit(1);

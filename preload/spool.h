@@ -37,6 +37,8 @@ struct spool_shared {
 	struct sampler		sampler;
 	_Atomic uint64_t	written;	/* samples in the file */
 	_Atomic uint64_t	stacks;
+	_Atomic uint64_t	lost;		/* bytes not written */
+	_Atomic int		error;		/* errno of the last failure */
 };
 
 /* The profiled process's handle on its spool. */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "sigchain.h"
 #include "timers.h"
 
 #ifndef sigev_notify_thread_id
@@ -101,6 +102,8 @@ timers_add(pid_t tid, int own)
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = SIGPROF;
 	sev.sigev_notify_thread_id = tid;
+	/* Tells our signals from the program's (src/sigchain.c). */
+	sev.sigev_value.sival_ptr = &sigchain_cookie;
 	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
 	if (timer_create(clock, &sev, &timer) != 0)
 		return -errno;

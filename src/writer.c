@@ -710,6 +710,37 @@ writer_bytes(const struct writer *w)
 	return w->written;
 }
 
+/*
+ * Drop what is buffered, outside a key/value record: after a failed flush
+ * it is the CODE records to write again, which a last record does not
+ * need.  Later records that name those codes would be unreadable: call
+ * this only before the last record.
+ */
+void
+writer_discard(struct writer *w)
+{
+	if (!w->kv_open)
+		w->len = 0;
+}
+
+/*
+ * Cut the file back to size bytes, the end of an earlier flush, and drop
+ * what is buffered: on a full disk, to make room for a last record.  The
+ * bytes cut count as lost.  Like writer_discard(), only before the last
+ * record.
+ */
+int
+writer_cut(struct writer *w, uint64_t size)
+{
+	if (size > w->written || ftruncate(w->fd, (off_t)size) != 0 ||
+	    lseek(w->fd, (off_t)size, SEEK_SET) < 0)
+		return -errno;
+	w->lost += w->written - size;
+	w->written = size;
+	writer_discard(w);
+	return 0;
+}
+
 /* Bytes lost to failed writes. */
 uint64_t
 writer_lost_bytes(const struct writer *w)
@@ -732,8 +763,12 @@ writer_redefine(struct writer *w, uint64_t from)
 		if (w->slots[i].id != 0 && w->slots[i].defined > from)
 			w->slots[i].defined = WRITER_UNDEFINED;
 	}
-	/* A delta base must be in the file: start again. */
+	/*
+	 * A delta base must be in the file: start again, from the first slot
+	 * (the bases are looked for in slots 0 to nrecent - 1).
+	 */
 	w->nrecent = 0;
+	w->recent_next = 0;
 	for (first = w->ncodes; first > 0; first--) {
 		if (w->codes[first - 1].defined <= from)
 			break;

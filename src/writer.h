@@ -84,6 +84,11 @@ uint64_t	 writer_bytes(const struct writer *);
  * buffered data is dropped and counted; the writer stays usable).
  */
 int		 writer_flush(struct writer *);
+/* Drop what is buffered (after a failed flush: the definitions to write
+ * again), so that a last small record can still go out on a full disk. */
+void		 writer_discard(struct writer *);
+/* Cut the file back to size bytes, an earlier flush's end.  0 or -errno. */
+int		 writer_cut(struct writer *, uint64_t);
 /* Bytes lost to failed writes. */
 uint64_t	 writer_lost_bytes(const struct writer *);
 

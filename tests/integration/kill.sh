@@ -1,7 +1,8 @@
 #!/bin/sh
 # A profiled process killed with SIGKILL after 3 s of CPU time leaves
 # a profile that still reads: it has the samples flushed up to the kill
-# (at least rate x (CPU time - 1.5 s)) and no trailer.
+# (at least rate x (CPU time - 1 s): at most 1 s of samples lost) and no
+# trailer.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require

@@ -198,6 +198,18 @@ pysig_profile() {
 	pysig_run "$_d" env LD_PRELOAD="$PYSIG_LIB" PYSIG_OUTPUT="$_d/out.prof" "$@"
 }
 
+# pysig_profile_after DIR SETUP ARG [VAR=value...] PYTHON ARGS...:
+# pysig_profile, the shell that runs Python first running "SETUP ARG" (a
+# limit: 'ulimit -f' 6, 'umask' 077).
+pysig_profile_after() {
+	_d=$1
+	_s=$2
+	_a=$3
+	shift 3
+	pysig_run "$_d" sh -c "$_s"' "$0" && exec "$@"' "$_a" \
+	    env LD_PRELOAD="$PYSIG_LIB" PYSIG_OUTPUT="$_d/out.prof" "$@"
+}
+
 # pysig_reports DIR: for each profile F in DIR, write report/F.collapsed and
 # report/F.info with the exit status and stderr of pysig-report beside them.
 # The view is PYSIG_REPORT_VIEW: --python-only unless a test sets it (to ""

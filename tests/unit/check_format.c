@@ -1207,6 +1207,66 @@ START_TEST(test_flush_redefines)
 }
 END_TEST
 
+/*
+ * After a failed flush the stacks lost with it are no delta base for later
+ * stacks: the list of recent stacks starts again from its first slot.
+ */
+START_TEST(test_flush_forgets_bases)
+{
+	struct writer		*w;
+	struct reader_profile	*p;
+	struct writer_frame	 f[3];
+	struct rlimit		 rl;
+	uint8_t			*data;
+	size_t			 len, i;
+	int			 fd = tmp_fd();
+
+	signal(SIGXFSZ, SIG_IGN);
+	w = writer_create(fd, START_NS);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "k", "v");
+	writer_kv_end(w);
+	for (i = 1; i <= 8; i++)
+		writer_code(w, (uint32_t)i, 1, 0, 0, "f", 1, "d.py", 4, NULL, 0);
+	ck_assert_int_eq(writer_flush(w), 0);
+
+	/* Three stacks sharing two outer frames, lost. */
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = writer_bytes(w) + 10;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	f[1].ref = 7 << 1 | 1;
+	f[1].addr = 0;
+	f[2].ref = 8 << 1 | 1;
+	f[2].addr = 0;
+	for (i = 0; i < 3; i++) {
+		f[0].ref = (uint32_t)(1 + i) << 1;
+		f[0].addr = 0;
+		writer_sample(w, START_NS + i * 1000, 7, 0, f, 3);
+	}
+	ck_assert_int_eq(writer_flush(w), -EFBIG);
+
+	/* Two new stacks with the same outer frames, written. */
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (i = 3; i < 5; i++) {
+		f[0].ref = (uint32_t)(1 + i) << 1;
+		writer_sample(w, START_NS + i * 1000, 7, 0, f, 3);
+	}
+	writer_kv_begin(w, REC_TRAILER);
+	writer_kv_end(w);
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_free(w);
+
+	data = slurp(fd, &len);
+	p = parse_ok(data, len);
+	ck_assert_uint_eq(p->nsamples, 2);
+	reader_free(p);
+	free(data);
+	close(fd);
+}
+END_TEST
+
 /* Stacks sharing their outer frames are written as small deltas and read
  * back whole. */
 START_TEST(test_stack_deltas)
@@ -1354,6 +1414,7 @@ main(void)
 	tcase_add_test(tc, test_kv_limits);
 	tcase_add_test(tc, test_flush_failure);
 	tcase_add_test(tc, test_flush_redefines);
+	tcase_add_test(tc, test_flush_forgets_bases);
 	tcase_add_test(tc, test_native_round_trip);
 	tcase_add_test(tc, test_native_bad_keep);
 	suite_add_tcase(s, tc);

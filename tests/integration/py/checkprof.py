@@ -511,8 +511,8 @@ def check_kill(res, minor, d, cpu_ticks, hz):
               not problems, problems)
     if rate is None and not problems:
         problems.append("info has no rate")
-    want = (rate or 0) * (cpu - 1.5)
-    res.check("samples %d >= rate %s x (%.2f s CPU - 1.5 s) = %.0f"
+    want = (rate or 0) * (cpu - 1.0)
+    res.check("samples %d >= rate %s x (%.2f s CPU - 1 s) = %.0f"
               % (n, rate, cpu, want), not problems and n >= want,
               problems + stacks_text(prof, 4))
     t = prof.info.get("trailer", "") if prof else ""
