@@ -12,13 +12,14 @@
 
 #include <string.h>
 
+#include "guard.h"
 #include "pystr.h"
 
 /* Read a word of the given type at an address. */
 #define PEEK(type, addr)	(*(const volatile type *)(uintptr_t)(addr))
 
 /* Where a str's characters are, their kind and count; -1 if implausible. */
-static int
+GUARD_NO_ASAN static int
 pystr_data(const struct pylayout *py, uintptr_t obj, uintptr_t *data,
     unsigned int *kind, long *length)
 {
@@ -83,7 +84,7 @@ pystr_encode(uint32_t c, char *out)
 }
 
 /* Convert the str at obj to UTF-8 in buf; bytes written or -1. */
-long
+GUARD_NO_ASAN long
 pystr_utf8(const struct pylayout *py, uintptr_t obj, char *buf, size_t cap,
     int *cut)
 {
@@ -118,7 +119,7 @@ pystr_utf8(const struct pylayout *py, uintptr_t obj, char *buf, size_t cap,
 }
 
 /* The data and size of a bytes object, or -1 if implausible. */
-long
+GUARD_NO_ASAN long
 pystr_bytes(const struct pylayout *py, uintptr_t obj, const uint8_t **data)
 {
 	long	size;

@@ -119,7 +119,7 @@ sampler_now(void)
 }
 
 /* Does obj look like an object of the given type? */
-static inline int
+GUARD_NO_ASAN static inline int
 sampler_is(const struct pylayout *l, uintptr_t obj, uintptr_t type)
 {
 	return pystr_ptr_ok(obj) && PEEK(uintptr_t, obj + l->ob_type) == type;
@@ -142,7 +142,7 @@ sampler_code_fp(uintptr_t code)
 }
 
 /* Append the definition of a code object; its new id, or 0 if no room. */
-static uint32_t
+GUARD_NO_ASAN static uint32_t
 sampler_define(struct sampler *s, struct sampler_walk *w, uintptr_t code,
     uint32_t fp)
 {
@@ -225,7 +225,7 @@ sampler_code_id(struct sampler *s, struct sampler_walk *w, uintptr_t code)
 }
 
 /* The calling thread's Python thread state, or 0. */
-static uintptr_t
+GUARD_NO_ASAN static uintptr_t
 sampler_tstate(const struct sampler_python *py)
 {
 	uintptr_t	key = py->runtime + (uintptr_t)py->layout->runtime_tss;
@@ -238,7 +238,7 @@ sampler_tstate(const struct sampler_python *py)
 }
 
 /* The innermost frame of a thread state, or 0. */
-static uintptr_t
+GUARD_NO_ASAN static uintptr_t
 sampler_top(const struct pylayout *l, uintptr_t ts)
 {
 	uintptr_t	cframe;
@@ -253,7 +253,7 @@ sampler_top(const struct pylayout *l, uintptr_t ts)
 }
 
 /* Is an interpreter frame a C-stack shim (3.12+)? */
-static inline int
+GUARD_NO_ASAN static inline int
 sampler_is_shim(const struct pylayout *l, uintptr_t f)
 {
 	return l->owner_cstack >= 0 &&
@@ -261,7 +261,7 @@ sampler_is_shim(const struct pylayout *l, uintptr_t f)
 }
 
 /* Count Python frames from f, stopping past limit. */
-static unsigned int
+GUARD_NO_ASAN static unsigned int
 sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
 {
 	unsigned int	n = 0;
@@ -281,7 +281,7 @@ sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
 }
 
 /* A code object's id and bytecode size, checking it is one. */
-static int
+GUARD_NO_ASAN static int
 sampler_code(struct sampler *s, struct sampler_walk *w, uintptr_t code,
     uint32_t *id, int64_t *size)
 {
@@ -300,7 +300,7 @@ sampler_code(struct sampler *s, struct sampler_walk *w, uintptr_t code,
  * of frames to the outermost when the stack is complete, 0 if truncated.
  * Stops at the first frame that fails validation and flags it.
  */
-static void
+GUARD_NO_ASAN static void
 sampler_fill(struct sampler *s, struct sampler_walk *w, uintptr_t f,
     unsigned int cap, unsigned int depth)
 {
@@ -515,7 +515,7 @@ sampler_cpu(void)
  * ts when it is locked and ts took it last.  Sets SAMPLE_GIL_KNOWN when
  * the answer is known.
  */
-static unsigned int
+GUARD_NO_ASAN static unsigned int
 sampler_gil(const struct sampler_python *py, uintptr_t ts)
 {
 	const struct pylayout	*l = py->layout;
@@ -562,7 +562,7 @@ sampler_state(uint64_t weight_ns)
 }
 
 /* Walk the calling thread's Python stack into the ring. */
-static __attribute__((noinline)) void
+GUARD_NO_ASAN static __attribute__((noinline)) void
 sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
     void *uc)
 {

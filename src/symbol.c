@@ -863,7 +863,7 @@ symbol_open_debug(struct symbolizer *sz, struct symbol_module *m,
 		if (asprintf(&path, "%.*s/.build-id/%s.debug", (int)(end - p), p,
 		    hex) < 0)
 			break;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd != -1) {
 			free(hex);
 			*found = path;
@@ -932,7 +932,11 @@ symbol_open(struct symbolizer *sz, struct symbol_module *m)
 	m->state = SYMBOL_FAILED;
 	if (*m->path == '\0')
 		return;
-	if ((fd = open(m->path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/*
+	 * The profile names the file: it may be a FIFO (open would wait for a
+	 * writer) or a device, refused by the S_ISREG check below.
+	 */
+	if ((fd = open(m->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		error = errno;
 		fd = symbol_open_debug(sz, m, &debug);
 		if (fd == -1) {

@@ -321,7 +321,10 @@ report_callgrind(struct report *r)
 		samples += costs[i].samples;
 		ns += callgrind_ns(costs[i].seconds);
 	}
-	qsort(c.edges, c.nedges, sizeof *c.edges, callgrind_cmp_edges);
+	/* No calls: no array (qsort wants one even for none). */
+	if (c.nedges != 0)
+		qsort(c.edges, c.nedges, sizeof *c.edges,
+		    callgrind_cmp_edges);
 	if (callgrind_header(&cg, r, samples, ns) != 0)
 		goto out;
 
