@@ -271,46 +271,36 @@ viewer_by_thread(const struct aggregate *agg)
 	return order;
 }
 
-/* The deepest node's depth. */
-static uint32_t
-viewer_max_depth(const struct aggregate *agg)
-{
-	uint32_t	max = 0;
-	size_t		i;
-
-	for (i = 0; i < agg->nnodes; i++) {
-		if (agg->nodes[i].depth > max)
-			max = agg->nodes[i].depth;
-	}
-	return max;
-}
-
-/* Start a walk: room for the deepest node's path. */
+/*
+ * Start a walk: the nodes' fields it reads, dense (a third of the cache
+ * the nodes take), and room for the deepest node's path.
+ */
 int
 viewer_walk_init(struct viewer_walk *w, const struct aggregate *agg)
 {
-	size_t	size, i;
+	size_t	i;
 
 	memset(w, 0, sizeof *w);
-	w->size = viewer_max_depth(agg);
-	size = (size_t)w->size + 1;
-	w->node = malloc(size * sizeof *w->node);
-	w->func = malloc(size * sizeof *w->func);
-	/* The walk's fields of the nodes, dense: a third of the cache. */
 	w->parent = malloc((agg->nnodes + 1) * sizeof *w->parent);
 	w->node_func = malloc((agg->nnodes + 1) * sizeof *w->node_func);
 	w->node_depth = malloc((agg->nnodes + 1) * sizeof *w->node_depth);
-	if (w->node == NULL || w->func == NULL || w->parent == NULL ||
-	    w->node_func == NULL || w->node_depth == NULL) {
-		viewer_walk_free(w);
-		return -1;
-	}
+	if (w->parent == NULL || w->node_func == NULL || w->node_depth == NULL)
+		goto fail;
 	for (i = 0; i < agg->nnodes; i++) {
 		w->parent[i] = agg->nodes[i].parent;
 		w->node_func[i] = agg->nodes[i].func;
 		w->node_depth[i] = agg->nodes[i].depth;
+		if (w->node_depth[i] > w->size)
+			w->size = w->node_depth[i];
 	}
+	w->node = malloc(((size_t)w->size + 1) * sizeof *w->node);
+	w->func = malloc(((size_t)w->size + 1) * sizeof *w->func);
+	if (w->node == NULL || w->func == NULL)
+		goto fail;
 	return 0;
+fail:
+	viewer_walk_free(w);
+	return -1;
 }
 
 /*
