@@ -48,6 +48,8 @@ if [ "$mode" = check ]; then
 	packages="$packages python3-dev python3-numpy"
 	# Real consumers of the exports: callgrind_annotate, protoc.
 	packages="$packages valgrind protobuf-compiler"
+	# The stacks of a test run that hangs (tests/integration/lib.sh).
+	packages="$packages gdb"
 	# clang's libFuzzer and ThreadSanitizer: make fuzz (.ci/run), make tsan.
 	packages="$packages clang libclang-rt-dev"
 	# The viewers' own consumers: Chromium, and npm for speedscope, ajv and

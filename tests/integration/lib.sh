@@ -176,16 +176,56 @@ pysig_for_each_python() {
 	done <"$tmp/pythons"
 }
 
+# pysig_hang_dump PGID: the state of every thread of every process in
+# process group PGID, and their stacks when gdb is installed: what a run
+# that hangs was waiting for.
+pysig_hang_dump() {
+	for _s in /proc/[0-9]*/stat; do
+		# Field 5 of stat, counted after the command name in parentheses.
+		_g=$(sed 's/.*) //' "$_s" 2>/dev/null | cut -d' ' -f3)
+		[ "$_g" = "$1" ] || continue
+		_p=${_s#/proc/}
+		_p=${_p%/stat}
+		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = timeout ] && continue
+		echo "process $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)"
+		for _t in /proc/"$_p"/task/*; do
+			echo "  task ${_t##*/}: state" \
+			    "$(sed 's/.*) //' "$_t/stat" 2>/dev/null | cut -d' ' -f1)," \
+			    "wchan $(cat "$_t/wchan" 2>/dev/null)," \
+			    "syscall $(cat "$_t/syscall" 2>/dev/null)"
+		done
+		if command -v gdb >/dev/null 2>&1; then
+			timeout -k 5 60 gdb -nx -batch -p "$_p" \
+			    -ex 'thread apply all bt' 2>&1 |
+			    grep -E '^(Thread |#)' | cut -c1-200
+		fi
+	done
+}
+
 # pysig_run DIR COMMAND...: run COMMAND with the working directory DIR/cwd
 # (created empty), stdout, stderr and exit status saved in DIR, under a
 # 120 s timeout; then report every profile DIR/*.prof* into DIR/report/.
+# A run still going after 100 s leaves DIR/hang.txt (pysig_hang_dump of
+# timeout's process group) for the checkers to show.
 pysig_run() {
 	_d=$1
 	shift
 	mkdir -p "$_d/cwd" "$_d/report"
 	(cd "$_d/cwd" && exec timeout -k 10 120 "$@") </dev/null >"$_d/stdout" \
-	    2>"$_d/stderr"
+	    2>"$_d/stderr" &
+	_run=$!
+	(
+		sleep 100 &
+		_sleep=$!
+		trap 'kill $_sleep 2>/dev/null; exit 0' TERM
+		wait $_sleep
+		pysig_hang_dump "$_run" >"$_d/hang.txt" 2>&1
+	) </dev/null >/dev/null 2>&1 &
+	_watch=$!
+	wait "$_run"
 	echo $? >"$_d/status"
+	kill "$_watch" 2>/dev/null
+	wait "$_watch" 2>/dev/null
 	pysig_reports "$_d"
 }
 

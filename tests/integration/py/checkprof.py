@@ -142,6 +142,10 @@ class Run:
             p.append("the run did not happen")
         elif self.status == 124:
             p.append("timed out after 120 s")
+            hang = read(os.path.join(self.dir, "hang.txt"))
+            if hang:
+                p.extend("hang: " + line
+                         for line in hang.splitlines()[:200])
         elif self.status != self.expect_status:
             p.append("exit status %d, expected %d"
                      % (self.status, self.expect_status))
