@@ -854,6 +854,8 @@ preload_init(void)
 		return;
 	preload_native_init();
 	preload_eval_range();
+	preload_sampler->py.eval_start = preload.eval_start;
+	preload_sampler->py.eval_end = preload.eval_end;
 	if (preload_sampler->native_depth != 0 &&
 	    maps_load(&preload.spool.maps, preload.eval_start) != 0) {
 		preload_warn("out of memory; not profiling");

@@ -91,6 +91,7 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "truncated", LOAD(st->truncated));
 	writer_kv_u64(w, "no_python", LOAD(st->no_python));
 	writer_kv_u64(w, "invalid_frames", LOAD(st->invalid));
+	writer_kv_u64(w, "entering_frames", LOAD(st->entering));
 	writer_kv_u64(w, "faults", LOAD(st->faults));
 	writer_kv_u64(w, "reentered", LOAD(st->reentered));
 	writer_kv_u64(w, "codes", LOAD(st->codes));

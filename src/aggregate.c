@@ -36,12 +36,13 @@ enum aggregate_pseudo {
 	PSEUDO_TRUNCATED,
 	PSEUDO_INVALID,
 	PSEUDO_NO_NATIVE,
+	PSEUDO_ENTERING,
 	PSEUDO_COUNT
 };
 
 static const char *aggregate_pseudo_names[PSEUDO_COUNT] = {
 	AGGREGATE_NOPY, AGGREGATE_EMPTY, AGGREGATE_TRUNCATED, AGGREGATE_INVALID,
-	AGGREGATE_NO_NATIVE
+	AGGREGATE_NO_NATIVE, AGGREGATE_ENTERING
 };
 
 /* Function kinds, part of a function's identity. */
@@ -488,8 +489,9 @@ aggregate_path(struct aggregate *agg, const struct reader_profile *prof,
 	size_t				 n = 0;
 	uint32_t			 i;
 
-	if (s->flags & STACK_NOPY) {
-		path[0].func = aggregate_pseudo(agg, PSEUDO_NOPY);
+	if (s->flags & (STACK_NOPY | STACK_ENTERING)) {
+		path[0].func = aggregate_pseudo(agg, (s->flags & STACK_NOPY) ?
+		    PSEUDO_NOPY : PSEUDO_ENTERING);
 		path[0].line = -1;
 		return path[0].func == AGGREGATE_NONE ? 0 : 1;
 	}
@@ -794,9 +796,14 @@ aggregate_native_path(struct aggregate *agg, struct aggregate_native *nx,
 	size_t				 n = 0, nout = 0, i;
 	uint32_t			 j;
 
-	if (agg->view == AGGREGATE_VIEW_NATIVE || (s->flags & STACK_NOPY)) {
+	/* No Python frames to merge: the native stack under a pseudo-frame. */
+	if (agg->view == AGGREGATE_VIEW_NATIVE ||
+	    (s->flags & (STACK_NOPY | STACK_ENTERING))) {
 		if (s->flags & STACK_NOPY) {
 			path[n].func = aggregate_pseudo(agg, PSEUDO_NOPY);
+			path[n++].line = -1;
+		} else if (agg->view != AGGREGATE_VIEW_NATIVE) {
+			path[n].func = aggregate_pseudo(agg, PSEUDO_ENTERING);
 			path[n++].line = -1;
 		}
 		for (j = s->nnative; j > 0; j--)

@@ -51,6 +51,7 @@
 #define AGGREGATE_EMPTY		"[no Python frames]"
 #define AGGREGATE_TRUNCATED	"[truncated]"
 #define AGGREGATE_INVALID	"[invalid frame]"
+#define AGGREGATE_ENTERING	"[entering Python]"
 #define AGGREGATE_UNKNOWN	"[unknown]"
 #define AGGREGATE_NO_NATIVE	"[no native stack]"
 

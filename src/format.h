@@ -13,7 +13,7 @@
 #define FORMAT_MAGIC		"PYSIGPRF"
 #define FORMAT_MAGIC_LEN	8
 #define FORMAT_MAJOR		1
-#define FORMAT_MINOR		2
+#define FORMAT_MINOR		3
 #define FORMAT_HEADER_LEN	16	/* magic, u16 major, u16 minor, u32 0 */
 
 /* Largest payload a reader accepts; larger lengths mean corruption. */
@@ -50,6 +50,8 @@ enum format_linetable {
 #define STACK_NATIVE		0x10	/* a native stack follows (1.1) */
 #define STACK_NATIVE_TRUNCATED	0x20	/* native stack cut: leaf side kept */
 #define STACK_NATIVE_FAILED	0x40	/* the unwinder stopped on an error */
+#define STACK_ENTERING		0x80	/* entering Python from C: no frames
+					   known (1.3) */
 
 /* REC_SAMPLE flags (1.2). */
 #define SAMPLE_IDLE		0x1	/* wall mode: the thread was not running */

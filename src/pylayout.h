@@ -51,6 +51,8 @@ struct pylayout {
 	int		ts_frame;		/* frame (<3.11), current_frame (3.13) */
 	int		ts_cframe;		/* cframe (3.11, 3.12) */
 	int		cframe_frame;		/* _PyCFrame.current_frame */
+	int		cframe_previous;	/* _PyCFrame.previous */
+	int		ts_root_cframe;		/* root_cframe (3.11, 3.12) */
 
 	int		frame_back;
 	int		frame_code;		/* f_code, f_executable (3.13) */

@@ -87,6 +87,7 @@ struct sampler_walk {
 	uintptr_t		 last_code;
 	uint32_t		 last_id;
 	uint32_t		 epoch;
+	int			 in_eval;	/* interrupted in the eval loop */
 };
 
 /* Make s the sampler the handler uses (NULL: the handler does nothing). */
@@ -237,19 +238,69 @@ sampler_tstate(const struct sampler_python *py)
 	    key + sizeof(int)));
 }
 
-/* The innermost frame of a thread state, or 0. */
-GUARD_NO_ASAN static uintptr_t
-sampler_top(const struct pylayout *l, uintptr_t ts)
-{
-	uintptr_t	cframe;
+/*
+ * Where a thread's Python stack starts.  In 3.11 and 3.12 it is read
+ * through the thread's _PyCFrame, and a C function calling into Python
+ * enters _PyEval_EvalFrameDefault(), which makes its own _PyCFrame the
+ * thread's (tstate->cframe = &cframe) in the same few instructions as it
+ * fills in that local's previous and current_frame, in whatever order the
+ * compiler chose: a signal there finds stale stack contents.  Once done,
+ * the new current frame's chain leads (through the entry frame) to the
+ * previous _PyCFrame's current frame, or to the end when the previous one
+ * is the thread's root_cframe.  So a chain that does not is the caller's
+ * state, if the previous _PyCFrame is already the thread's; or unknown.
+ */
+struct sampler_top {
+	uintptr_t	frame;		/* innermost frame, or 0 */
+	int		check;		/* the chain must reach outer */
+	int		broken;		/* the previous _PyCFrame is no pointer */
+	uintptr_t	outer;		/* the caller's frame (or 0: the end) */
+	uintptr_t	prev;		/* the previous _PyCFrame */
+};
 
-	if (l->ts_cframe >= 0) {
-		cframe = PEEK(uintptr_t, ts + l->ts_cframe);
-		if (!pystr_ptr_ok(cframe))
-			return 0;
-		return PEEK(uintptr_t, cframe + l->cframe_frame);
+GUARD_NO_ASAN static void
+sampler_top(const struct pylayout *l, uintptr_t ts, struct sampler_top *t)
+{
+	uintptr_t	cframe, root;
+
+	memset(t, 0, sizeof *t);
+	if (l->ts_cframe < 0) {
+		t->frame = PEEK(uintptr_t, ts + l->ts_frame);
+		return;
 	}
-	return PEEK(uintptr_t, ts + l->ts_frame);
+	cframe = PEEK(uintptr_t, ts + l->ts_cframe);
+	if (!pystr_ptr_ok(cframe))
+		return;
+	t->frame = PEEK(uintptr_t, cframe + l->cframe_frame);
+	root = ts + (uintptr_t)l->ts_root_cframe;
+	if (cframe == root)
+		return;
+	t->check = 1;
+	t->prev = PEEK(uintptr_t, cframe + l->cframe_previous);
+	/*
+	 * A previous _PyCFrame with no current frame (the root, or the base
+	 * of a greenlet) leaves the chain to end by itself.
+	 */
+	if (t->prev != root && !pystr_ptr_ok(t->prev))
+		t->broken = 1;
+	else
+		t->outer = PEEK(uintptr_t, t->prev + l->cframe_frame);
+}
+
+/* Does the chain of _PyCFrames from c reach the thread's root_cframe? */
+GUARD_NO_ASAN static int
+sampler_cframes_ok(const struct pylayout *l, uintptr_t ts, uintptr_t c,
+    unsigned int limit)
+{
+	uintptr_t	root = ts + (uintptr_t)l->ts_root_cframe;
+	unsigned int	n;
+
+	for (n = 0; n <= limit && pystr_ptr_ok(c); n++) {
+		if (c == root)
+			return 1;
+		c = PEEK(uintptr_t, c + l->cframe_previous);
+	}
+	return 0;
 }
 
 /* Is an interpreter frame a C-stack shim (3.12+)? */
@@ -260,13 +311,20 @@ sampler_is_shim(const struct pylayout *l, uintptr_t f)
 	    PEEK(int8_t, f + l->frame_owner) == l->owner_cstack;
 }
 
-/* Count Python frames from f, stopping past limit. */
+/*
+ * Count Python frames from f, stopping past limit; *met tells whether the
+ * chain passed through the frame outer, or ended (0) if outer is 0.
+ */
 GUARD_NO_ASAN static unsigned int
-sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
+sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit,
+    uintptr_t outer, int *met)
 {
 	unsigned int	n = 0;
 
+	*met = 0;
 	while (pystr_ptr_ok(f) && n <= limit) {
+		if (f == outer)
+			*met = 1;
 		/*
 		 * Following the links is a chain of dependent loads; start
 		 * loading the other fields the fill pass reads meanwhile.
@@ -277,6 +335,8 @@ sampler_count(const struct pylayout *l, uintptr_t f, unsigned int limit)
 			n++;
 		f = PEEK(uintptr_t, f + l->frame_back);
 	}
+	if (f == outer)
+		*met = 1;
 	return n;
 }
 
@@ -368,6 +428,18 @@ sampler_fill(struct sampler *s, struct sampler_walk *w, uintptr_t f,
 		out[w->n - 1].ref |= 1;
 	return;
 invalid:
+	/*
+	 * A frame is the thread's current one only once it is set up, so
+	 * an innermost frame that is not valid was read in the window of
+	 * sampler_top that its checks did not catch: stale stack contents
+	 * that look consistent.
+	 */
+	if (w->n == 0 && w->in_eval && l->ts_cframe >= 0) {
+		w->flags |= STACK_ENTERING;
+		atomic_fetch_add_explicit(&s->stats.entering, 1,
+		    memory_order_relaxed);
+		return;
+	}
 	w->flags |= STACK_INVALID;
 	atomic_fetch_add_explicit(&s->stats.invalid, 1, memory_order_relaxed);
 }
@@ -567,14 +639,40 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
     void *uc)
 {
 	const struct pylayout	*l = s->py.layout;
+	struct sampler_top	 t;
 	uintptr_t		 ts, top = 0;
 	unsigned int		 depth = 0, nnative;
+	int			 met;
 
 	nnative = sampler_unwind(s, uc, &w->flags);
+#if defined(__x86_64__)
+	if (uc != NULL) {
+		uintptr_t pc = (uintptr_t)((const ucontext_t *)uc)->
+		    uc_mcontext.gregs[REG_RIP];
+
+		w->in_eval = pc >= s->py.eval_start && pc < s->py.eval_end;
+	}
+#endif
 	ts = sampler_tstate(&s->py);
 	if (pystr_ptr_ok(ts)) {
-		top = sampler_top(l, ts);
-		depth = sampler_count(l, top, s->max_depth);
+		sampler_top(l, ts, &t);
+		top = t.frame;
+		depth = sampler_count(l, top, s->max_depth, t.outer, &met);
+		if (t.broken || (t.check && !met && depth <= s->max_depth)) {
+			/* Entering a frame from C (see sampler_top). */
+			atomic_fetch_add_explicit(&s->stats.entering, 1,
+			    memory_order_relaxed);
+			if (!t.broken &&
+			    sampler_cframes_ok(l, ts, t.prev, s->max_depth)) {
+				top = t.outer;
+				depth = sampler_count(l, top, s->max_depth, 0,
+				    &met);
+			} else {
+				top = 0;
+				depth = 0;
+				w->flags |= STACK_ENTERING;
+			}
+		}
 	} else {
 		w->flags |= STACK_NOPY;
 		atomic_fetch_add_explicit(&s->stats.no_python, 1,

@@ -89,6 +89,7 @@ struct sampler_stats {
 	_Atomic uint64_t	no_python;
 	_Atomic uint64_t	truncated;
 	_Atomic uint64_t	invalid;
+	_Atomic uint64_t	entering;	/* read while entering a frame */
 	_Atomic uint64_t	faults;
 	_Atomic uint64_t	reentered;
 	_Atomic uint64_t	codes;
@@ -112,6 +113,8 @@ struct sampler_python {
 	uintptr_t		 frame_type;	/* &PyFrame_Type */
 	uintptr_t		 unicode_type;	/* &PyUnicode_Type */
 	uintptr_t		 bytes_type;	/* &PyBytes_Type */
+	uintptr_t		 eval_start;	/* _PyEval_EvalFrameDefault, */
+	uintptr_t		 eval_end;	/* if its size is known */
 };
 
 struct sampler {

@@ -83,14 +83,20 @@ main(void)
 	printf("ts_frame %zu\n", offsetof(PyThreadState, current_frame));
 	printf("ts_cframe -1\n");
 	printf("cframe_frame -1\n");
+	printf("cframe_previous -1\n");
+	printf("ts_root_cframe -1\n");
 #elif PY_VERSION_HEX >= 0x030B0000
 	printf("ts_frame -1\n");
 	printf("ts_cframe %zu\n", offsetof(PyThreadState, cframe));
 	printf("cframe_frame %zu\n", offsetof(_PyCFrame, current_frame));
+	printf("cframe_previous %zu\n", offsetof(_PyCFrame, previous));
+	printf("ts_root_cframe %zu\n", offsetof(PyThreadState, root_cframe));
 #else
 	printf("ts_frame %zu\n", offsetof(PyThreadState, frame));
 	printf("ts_cframe -1\n");
 	printf("cframe_frame -1\n");
+	printf("cframe_previous -1\n");
+	printf("ts_root_cframe -1\n");
 #endif
 
 #if PY_VERSION_HEX >= 0x030B0000

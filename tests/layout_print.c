@@ -49,6 +49,8 @@ main(int argc, char **argv)
 	P(ts_frame);
 	P(ts_cframe);
 	P(cframe_frame);
+	P(cframe_previous);
+	P(ts_root_cframe);
 	P(frame_back);
 	P(frame_code);
 	P(frame_instr);

@@ -446,6 +446,54 @@ START_TEST(test_native_views)
 	ck_assert_uint_eq(agg->merge_mismatch, 1);
 	aggregate_free(agg);
 	reader_free(p);
+
+	/*
+	 * Taken while C entered Python, its frames unknown: the native stack
+	 * under a pseudo-frame in the mixed view, not a mismatch; the
+	 * pseudo-frame alone in the Python view; the native stack alone in
+	 * the native view.
+	 */
+	memset(&t, 0, sizeof t);
+	tprof_open(&t);
+	writer_mapping(t.w, range[0], range[1], range[2], MAPPING_INTERPRETER,
+	    NULL, 0, path);
+	t.now += 4000000;
+	writer_sample_native(t.w, t.now, 1, STACK_NATIVE | STACK_ENTERING, f,
+	    0, nat, 8);
+	p = tprof_read(&t);
+	for (v = 0; v < 3; v++) {
+		static const char *entering[] = {
+			"[entering Python];fake_main;_PyEval_EvalFrameDefault;"
+			    "_PyEval_EvalFrameDefault;PyObject_Call;ext_func;"
+			    "_PyEval_EvalFrameDefault;PyObject_Call;ext_burn",
+			"[entering Python]",
+			"fake_main;_PyEval_EvalFrameDefault;"
+			    "_PyEval_EvalFrameDefault;PyObject_Call;ext_func;"
+			    "_PyEval_EvalFrameDefault;PyObject_Call;ext_burn",
+		};
+		static const enum aggregate_view ev[] = { AGGREGATE_VIEW_MIXED,
+			AGGREGATE_VIEW_PYTHON, AGGREGATE_VIEW_NATIVE };
+
+		agg = aggregate_create();
+		ck_assert_ptr_nonnull(agg);
+		agg->view = ev[v];
+		ck_assert_int_eq(aggregate_add(agg, p), 0);
+		ck_assert_int_eq(aggregate_finish(agg), 0);
+		if (ev[v] == AGGREGATE_VIEW_PYTHON) {
+			/* native_names() cuts a name at its space. */
+			char *c = collapsed(agg);
+
+			snprintf(names, sizeof names, "%s 1\n", entering[v]);
+			ck_assert_str_eq(c, names);
+			free(c);
+		} else {
+			native_only_line(agg, names, sizeof names);
+			ck_assert_str_eq(names, entering[v]);
+		}
+		ck_assert_uint_eq(agg->merge_mismatch, 0);
+		aggregate_free(agg);
+	}
+	reader_free(p);
 }
 END_TEST
 
@@ -528,10 +576,13 @@ START_TEST(test_pseudo_frames)
 	tprof_sample(&t, STACK_FAULT, "", 1);
 	tprof_sample(&t, STACK_TRUNCATED | STACK_FAULT, "2:0", 1);
 	tprof_sample(&t, 0, "1:0 2:0", 6);
+	tprof_sample(&t, STACK_ENTERING, "", 3);
 	p = tprof_read(&t);
 	agg = aggregate(&p, 1);
 
-	ck_assert_uint_eq(agg->samples, 22);
+	ck_assert_uint_eq(agg->samples, 25);
+	ck_assert_uint_eq(func(agg, AGGREGATE_ENTERING, NULL)->self, 3);
+	ck_assert_int_eq(func(agg, AGGREGATE_ENTERING, NULL)->pseudo, 1);
 	ck_assert_uint_eq(func(agg, AGGREGATE_NOPY, NULL)->self, 5);
 	ck_assert_int_eq(func(agg, AGGREGATE_NOPY, NULL)->pseudo, 1);
 	ck_assert_uint_eq(func(agg, AGGREGATE_EMPTY, NULL)->self, 4);
@@ -545,6 +596,7 @@ START_TEST(test_pseudo_frames)
 
 	s = collapsed(agg);
 	ck_assert_str_eq(s,
+	    "[entering Python] 3\n"
 	    "[invalid frame] 1\n"
 	    "[invalid frame];leaf (m.py:8) 2\n"
 	    "[no Python frames] 4\n"

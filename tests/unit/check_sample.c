@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "format.h"
 #include "guard.h"
@@ -134,8 +135,11 @@ setup_version(int minor)
 	s.py.runtime = (uintptr_t)runtime;
 	tstate = fakepy_alloc(512);
 	cframe = fakepy_alloc(64);
-	if (l->ts_cframe >= 0)
+	if (l->ts_cframe >= 0) {
+		/* One call into the interpreter from the thread's root. */
 		put_ptr(tstate, l->ts_cframe, cframe);
+		put_ptr(cframe, l->cframe_previous, tstate + l->ts_root_cframe);
+	}
 	pthread_setspecific(key, tstate);
 }
 
@@ -161,16 +165,17 @@ struct got {
 	int			have_stack;
 };
 
-/* Sample and read back what went into the ring. */
+/* Sample, interrupted with the context uc, and read back what went into
+ * the ring. */
 static void
-take(struct got *g)
+take_at(struct got *g, void *uc)
 {
 	const void	*p;
 	unsigned int	 type;
 	size_t		 len;
 
 	memset(g, 0, sizeof *g);
-	sampler_take(&s, 1000, NULL);
+	sampler_take(&s, 1000, uc);
 	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
 		if (type == SAMPLE_REC_CODE) {
 			const struct sample_code *c = p;
@@ -199,6 +204,13 @@ take(struct got *g)
 		ring_release(&s.ring);
 	}
 	ck_assert_int_eq(g->have_stack, 1);
+}
+
+/* Sample and read back what went into the ring. */
+static void
+take(struct got *g)
+{
+	take_at(g, NULL);
 }
 
 /* The name defined for an id in g, or NULL. */
@@ -333,6 +345,169 @@ START_TEST(test_invalid_frame_cut)
 	ck_assert_uint_eq(g.flags, STACK_INVALID);
 	ck_assert_uint_eq(g.nframes, 2);
 	ck_assert_str_eq(name_of(&g, g.frames[1].ref), "a");
+	ck_assert_uint_eq(atomic_load(&s.stats.invalid), 1);
+}
+END_TEST
+
+/*
+ * 3.11 and 3.12: C calling into Python, with the caller's frame fc current
+ * in the outer _PyCFrame, as _PyEval_EvalFrameDefault() leaves it when it
+ * has set up the inner one: the new frame linked to fc (through an entry
+ * frame in 3.12).  Returns the inner _PyCFrame, the thread's.
+ */
+static uint8_t *
+enter_from_c(uint8_t *fc, uint8_t *fnew)
+{
+	uint8_t	*inner = fakepy_alloc(64);
+
+	set_top(fc);
+	put_ptr(tstate, l->ts_cframe, inner);
+	put_ptr(inner, l->cframe_previous, cframe);
+	put_ptr(inner, l->cframe_frame, fnew);
+	return inner;
+}
+
+/* Set up minor if it reads frames through a _PyCFrame (3.11, 3.12): the
+ * caller's frame, a <module>; else NULL. */
+static uint8_t *
+setup_entering(int minor)
+{
+	setup_version(minor);
+	if (l->ts_cframe < 0)
+		return NULL;
+	return make_frame(make_code("<module>", "<module>", "app.py", 1), 40,
+	    NULL);
+}
+
+/* Once the new frame is linked, the whole stack. */
+START_TEST(test_entered_from_c)
+{
+	uint8_t		*cb, *fm, *fb;
+	struct got	 g;
+
+	if ((fm = setup_entering(minors[_i])) == NULL)
+		return;
+	cb = make_code("callback", "callback", "app.py", 10);
+	fb = make_frame(cb, 2, l->owner_cstack >= 0 ? make_shim(fm) : fm);
+	enter_from_c(fm, fb);
+	take(&g);
+	ck_assert_uint_eq(g.flags, 0);
+	ck_assert_uint_eq(g.nframes, 2);
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), "callback");
+	ck_assert_str_eq(name_of(&g, g.frames[1].ref), "<module>");
+
+	/*
+	 * A greenlet's base _PyCFrame: not the root, no current frame; the
+	 * chain of a call made from it just ends.
+	 */
+	{
+		uint8_t		*base = fakepy_alloc(64), *inner;
+		uint32_t	 ref = g.frames[0].ref;
+
+		put_ptr(base, l->cframe_previous,
+		    tstate + l->ts_root_cframe);
+		inner = enter_from_c(NULL, fb);
+		put_ptr(inner, l->cframe_previous, base);
+		fb = make_frame(cb, 2, l->owner_cstack >= 0 ?
+		    make_shim(NULL) : NULL);
+		put_ptr(inner, l->cframe_frame, fb);
+		take(&g);
+		ck_assert_uint_eq(g.flags, 0);
+		ck_assert_uint_eq(g.nframes, 1);
+		ck_assert_uint_eq(g.frames[0].ref >> 1, ref >> 1);
+	}
+	ck_assert_uint_eq(atomic_load(&s.stats.entering), 0);
+}
+END_TEST
+
+/*
+ * Inside the window of sampler_top: the thread's _PyCFrame is the new one
+ * but its current_frame is stale, a frame of an earlier call that does not
+ * lead to the caller's.  The sample is the caller's stack.
+ */
+START_TEST(test_entering_stale_frame)
+{
+	uint8_t		*cs, *fm, *stale;
+	struct got	 g;
+
+	if ((fm = setup_entering(minors[_i])) == NULL)
+		return;
+	cs = make_code("stale", "stale", "old.py", 1);
+	stale = make_frame(cs, 0, make_frame(cs, 0, NULL));
+	enter_from_c(fm, stale);
+	take(&g);
+	ck_assert_uint_eq(g.flags, 0);
+	ck_assert_uint_eq(g.nframes, 1);
+	ck_assert_str_eq(name_of(&g, g.frames[0].ref), "<module>");
+	ck_assert_uint_eq(atomic_load(&s.stats.entering), 1);
+	ck_assert_uint_eq(atomic_load(&s.stats.invalid), 0);
+}
+END_TEST
+
+/*
+ * The window before the new _PyCFrame's previous is set: neither stack is
+ * known.  The sample says so rather than show a stale one.
+ */
+START_TEST(test_entering_unknown)
+{
+	uint8_t		*cs, *fm, *stale, *inner, *junk;
+	struct got	 g;
+
+	if ((fm = setup_entering(minors[_i])) == NULL)
+		return;
+	cs = make_code("stale", "stale", "old.py", 1);
+	stale = make_frame(cs, 0, NULL);
+	inner = enter_from_c(fm, stale);
+	/* previous: a stale _PyCFrame that leads nowhere. */
+	junk = fakepy_alloc(64);
+	put_ptr(junk, l->cframe_frame, make_frame(cs, 0, NULL));
+	put_ptr(inner, l->cframe_previous, junk);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_ENTERING);
+	ck_assert_uint_eq(g.nframes, 0);
+	/* Or not a pointer at all. */
+	put_ptr(inner, l->cframe_previous, (void *)(uintptr_t)2);
+	take(&g);
+	ck_assert_uint_eq(g.flags, STACK_ENTERING);
+	ck_assert_uint_eq(g.nframes, 0);
+	ck_assert_uint_eq(atomic_load(&s.stats.entering), 2);
+	ck_assert_uint_eq(atomic_load(&s.stats.invalid), 0);
+}
+END_TEST
+
+/*
+ * Stale contents that look consistent (an earlier call's _PyCFrame, whose
+ * frame's memory now holds something else): an innermost frame that is
+ * not valid, with the thread interrupted in _PyEval_EvalFrameDefault(),
+ * is the window; anywhere else it stays an invalid frame.
+ */
+START_TEST(test_entering_invalid_top)
+{
+	uint8_t		*fm, *reused;
+	ucontext_t	 uc;
+	struct got	 g;
+	static char	 eval[64];
+
+	if ((fm = setup_entering(minors[_i])) == NULL)
+		return;
+	reused = make_frame(make_code("f", "f", "app.py", 1), 0,
+	    l->owner_cstack >= 0 ? make_shim(fm) : fm);
+	put_ptr(reused, l->frame_code, (void *)(uintptr_t)1);
+	enter_from_c(fm, reused);
+	s.py.eval_start = (uintptr_t)eval;
+	s.py.eval_end = (uintptr_t)eval + sizeof eval;
+	memset(&uc, 0, sizeof uc);
+#if defined(__x86_64__)
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)(eval + 8);
+	take_at(&g, &uc);
+	ck_assert_uint_eq(g.flags, STACK_ENTERING);
+	ck_assert_uint_eq(g.nframes, 0);
+	ck_assert_uint_eq(atomic_load(&s.stats.entering), 1);
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)(eval +
+	    sizeof eval);
+#endif
+	take_at(&g, &uc);
+	ck_assert_uint_eq(g.flags, STACK_INVALID);
 	ck_assert_uint_eq(atomic_load(&s.stats.invalid), 1);
 }
 END_TEST
@@ -577,6 +752,10 @@ main(void)
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
 	tcase_add_loop_test(tc, test_truncated_keeps_innermost, 0, NMINORS);
 	tcase_add_loop_test(tc, test_invalid_frame_cut, 0, NMINORS);
+	tcase_add_loop_test(tc, test_entered_from_c, 0, NMINORS);
+	tcase_add_loop_test(tc, test_entering_stale_frame, 0, NMINORS);
+	tcase_add_loop_test(tc, test_entering_unknown, 0, NMINORS);
+	tcase_add_loop_test(tc, test_entering_invalid_top, 0, NMINORS);
 	tcase_add_loop_test(tc, test_fault_is_caught, 0, NMINORS);
 	tcase_add_loop_test(tc, test_reused_address_new_identity, 0, NMINORS);
 	tcase_add_loop_test(tc, test_memo_follows_stack_changes, 0, NMINORS);

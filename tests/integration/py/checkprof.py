@@ -391,6 +391,47 @@ def check_depth(res, minor, full_dir, cut_dir, depth, cut_depth, max_depth):
               not problems and t is not None and t > 0, problems)
 
 
+# --- entering.sh ------------------------------------------------------------
+
+def check_entering(res, minor, d):
+    run = Run(d)
+    prof = run.profile()
+    problems = run.problems()
+    if not problems and b"done" not in (run.stdout or b""):
+        problems.append("the workload did not finish")
+    counted = {}
+    for key in ("invalid_frames", "faults", "entering_frames", "samples"):
+        counted[key] = prof.info_int(key) if prof else None
+    stacks = prof.stacks if prof else []
+    invalid = sum(c for fr, c in stacks
+                  if any(f.name == "[invalid frame]" for f in fr))
+    res.check("C calling into Python at 10000/s: no invalid frame (%s "
+              "samples, invalid_frames %s, faults %s, %s [invalid frame])"
+              % (counted["samples"], counted["invalid_frames"],
+                 counted["faults"], invalid),
+              not problems and counted["invalid_frames"] == 0 and
+              counted["faults"] == 0 and invalid == 0,
+              problems + stacks_text(prof, 6,
+                                     lambda f: f.name == "[invalid frame]"))
+    # A stack with a frame of the workload runs under its <module>; a
+    # stale frame read on entry would show an unrelated chain.
+    stale = (lambda fr: any(f.python and f.file.endswith("entering.py")
+                            for f in fr) and
+             not (fr[0].name == "<module>" and
+                  fr[0].file.endswith("entering.py")))
+    bad = [(fr, c) for fr, c in stacks if stale(fr)]
+    n = sum(c for _, c in bad)
+    entering = sum(c for fr, c in stacks
+                   if fr and fr[0].name == "[entering Python]")
+    res.check("every stack through entering.py starts at its <module> "
+              "(%d do not; entering_frames %s, %d samples [entering "
+              "Python])" % (n, counted["entering_frames"], entering),
+              not problems and prof is not None and n == 0 and
+              (minor in (11, 12) or counted["entering_frames"] == 0),
+              problems + ["%6d %s" % (c, ";".join(f.text for f in fr))
+                          for fr, c in bad[:6]])
+
+
 # --- codereuse.sh -----------------------------------------------------------
 
 def check_codereuse(res, minor, d):
@@ -1069,6 +1110,7 @@ TESTS = {
     "names": check_names,
     "lines": check_lines,
     "depth": check_depth,
+    "entering": check_entering,
     "codereuse": check_codereuse,
     "threads": check_threads,
     "kill": check_kill,
