@@ -77,20 +77,29 @@ viewer_json_string(FILE *f, const char *s)
 }
 
 /*
- * Format a time in nanoseconds as microseconds with three decimals into
- * buf (VIEWER_US_MAX bytes, no NUL); return its length.
+ * Format a time in nanoseconds as microseconds into buf (VIEWER_US_MAX
+ * bytes, no NUL), with up to three decimals and no trailing zero (no point
+ * for whole microseconds); return its length.
  */
 size_t
 viewer_us_text(char *buf, int64_t ns)
 {
 	uint64_t	v = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
 	uint64_t	us = v / 1000;
+	unsigned int	frac = (unsigned int)(v % 1000), digits = 3;
 	char		tmp[VIEWER_US_MAX], *p = tmp + sizeof tmp;
 
-	*--p = (char)('0' + v % 10);
-	*--p = (char)('0' + v % 100 / 10);
-	*--p = (char)('0' + v % 1000 / 100);
-	*--p = '.';
+	if (frac != 0) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		while (digits-- > 0) {
+			*--p = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		*--p = '.';
+	}
 	do {
 		*--p = (char)('0' + us % 10);
 		us /= 10;

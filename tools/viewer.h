@@ -29,7 +29,7 @@ enum viewer_kind {
 void		 viewer_json_string(FILE *, const char *s);
 /* Room for a time from viewer_us_text: "-9223372036854775.808". */
 #define VIEWER_US_MAX	24
-/* Format ns as microseconds with three decimals; return the length. */
+/* Format ns as microseconds, up to three decimals; return the length. */
 size_t		 viewer_us_text(char *buf, int64_t ns);
 /* Write s escaped for HTML text and quoted attribute values. */
 void		 viewer_html(FILE *, const char *s);

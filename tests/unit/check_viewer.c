@@ -278,6 +278,29 @@ count(const char *s, const char *needle)
 	return n;
 }
 
+/*
+ * The number of chrome X events that end at end_us (ts + dur); those
+ * starting at start_us too, if it is not negative.
+ */
+static size_t
+x_ending(const char *s, double start_us, double end_us)
+{
+	const char	*ts, *dur;
+	size_t		 n = 0;
+
+	while ((s = strstr(s, "\"ph\":\"X\"")) != NULL) {
+		ts = strstr(s, "\"ts\":");
+		dur = strstr(s, "\"dur\":");
+		ck_assert_ptr_nonnull(ts);
+		ck_assert_ptr_nonnull(dur);
+		if (strtod(ts + 5, NULL) + strtod(dur + 6, NULL) == end_us &&
+		    (start_us < 0 || strtod(ts + 5, NULL) == start_us))
+			n++;
+		s += 8;
+	}
+	return n;
+}
+
 /* Write with fn into a string. */
 static char *
 capture(void (*fn)(FILE *, const char *), const char *s)
@@ -373,7 +396,7 @@ END_TEST
 START_TEST(test_one_sample)
 {
 	struct tprof	 t;
-	char		*s;
+	char		*s, *a, *b;
 
 	/* No effective_rate: the rate asked for gives the period. */
 	tprof_open(&t, "250");
@@ -398,12 +421,16 @@ START_TEST(test_one_sample)
 	s = tprof_export(&t, "50.0", report_chrome, 0);
 	assert_json(s);
 	/* effective_rate wins: one sample lasts 20 ms. */
-	ck_assert_ptr_nonnull(strstr(s, "{\"ph\":\"B\",\"pid\":100,\"tid\":100,"
-	    "\"ts\":7000.000,\"name\":\"main\",\"cat\":\"python\","
-	    "\"args\":{\"file\":\"app.py\",\"line\":10}}"));
-	ck_assert_ptr_nonnull(strstr(s, "\"ts\":7000.000,\"name\":\"leaf\","));
-	ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,\"tid\":100,"
-	    "\"ts\":27000.000}"), 2);
+	a = strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":100,\"ts\":7000,"
+	    "\"dur\":20000,\"name\":\"main\",\"cat\":\"python\","
+	    "\"args\":{\"file\":\"app.py\",\"line\":10}}");
+	b = strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":100,\"ts\":7000,"
+	    "\"dur\":20000,\"name\":\"leaf\",");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	/* The same start and duration: the caller first. */
+	ck_assert(a < b);
+	ck_assert_int_eq(count(s, "\"ph\":\"X\""), 2);
 	ck_assert_ptr_nonnull(strstr(s, "\"thread_name\",\"pid\":100,"
 	    "\"tid\":100,\"args\":{\"name\":\"thread 100 (main)\"}"));
 	free(s);
@@ -495,37 +522,67 @@ START_TEST(test_threads)
 		}
 		/* main: 10..20 and 20..30 joined, 30..40 other, then 90..100. */
 		ck_assert_int_eq(count(s, "\"name\":\"main\""), 2);
-		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":10000.000,"
-		    "\"name\":\"work\""));
-		ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"E\",\"pid\":100,"
-		    "\"tid\":100,\"ts\":30000.000}"));
-		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":30000.000,"
-		    "\"name\":\"other\""));
-		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":40000.000}"), 2);
-		ck_assert_ptr_nonnull(strstr(s, "\"tid\":100,\"ts\":90000.000,"
-		    "\"name\":\"main\""));
-		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":100000.000}"), 2);
+		a = strstr(s, "\"tid\":100,\"ts\":10000,\"dur\":30000,"
+		    "\"name\":\"main\"");
+		b = strstr(s, "\"tid\":100,\"ts\":10000,\"dur\":20000,"
+		    "\"name\":\"work\"");
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert(a < b);	/* beginning together: the caller first */
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":30000,"
+		    "\"dur\":10000,\"name\":\"other\""), 1);
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":90000,"
+		    "\"dur\":10000,\"name\":\"main\""), 1);
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":90000,"
+		    "\"dur\":10000,\"name\":\"other\""), 1);
 		/* other thread: one event from 11 to 31 ms. */
-		ck_assert_int_eq(count(s, "\"tid\":101,\"ts\":11000.000,"), 1);
-		ck_assert_int_eq(count(s, "\"ph\":\"E\",\"pid\":100,"
-		    "\"tid\":101,\"ts\":31000.000}"), 1);
-		ck_assert_int_eq(count(s, "\"ph\":\"B\""),
-		    count(s, "\"ph\":\"E\""));
+		ck_assert_int_eq(count(s, "\"tid\":101,\"ts\":11000,"
+		    "\"dur\":20000,\"name\":\"other\""), 1);
+		ck_assert_int_eq(count(s, "\"ph\":\"X\""), 6);
 		free(s);
 	}
 }
 END_TEST
 
-/* Times in microseconds with three decimals, negative ones included. */
+/*
+ * A period that is not whole microseconds (300 samples/s): chrome rounds
+ * starts and ends, so that each frame ends exactly where the next begins
+ * and a callee exactly where its caller ends.
+ */
+START_TEST(test_chrome_whole_us)
+{
+	struct tprof	 t;
+	char		*s;
+
+	tprof_open(&t, "300");
+	tprof_code(&t, 1, "main", 1);
+	tprof_code(&t, 2, "a", 5);
+	tprof_code(&t, 3, "b", 9);
+	tprof_sample(&t, 10, 100, "1 2");
+	tprof_sample(&t, 13, 100, "1 3");
+	s = tprof_export(&t, "300", report_chrome, 0);
+	assert_json(s);
+	/* 10 ms, then 13.333333 and 16.666666 ms. */
+	ck_assert_int_eq(count(s, "\"ts\":10000,\"dur\":6667,"
+	    "\"name\":\"main\""), 1);
+	ck_assert_int_eq(count(s, "\"ts\":10000,\"dur\":3333,"
+	    "\"name\":\"a\""), 1);
+	ck_assert_int_eq(count(s, "\"ts\":13333,\"dur\":3334,"
+	    "\"name\":\"b\""), 1);
+	free(s);
+}
+END_TEST
+
+/* Times in microseconds, up to three decimals, negative ones included. */
 START_TEST(test_us_text)
 {
 	static const struct {
 		int64_t		 ns;
 		const char	*text;
 	} cases[] = {
-		{ 0, "0.000" }, { 1, "0.001" }, { 999, "0.999" },
-		{ 1000, "1.000" }, { 1234567, "1234.567" }, { -1, "-0.001" },
-		{ -1500, "-1.500" },
+		{ 0, "0" }, { 1, "0.001" }, { 999, "0.999" }, { 10, "0.01" },
+		{ 1000, "1" }, { 1234567, "1234.567" }, { 1234500, "1234.5" },
+		{ -1, "-0.001" }, { -1500, "-1.5" }, { -2000, "-2" },
 		{ INT64_MAX, "9223372036854775.807" },
 		{ INT64_MIN, "-9223372036854775.808" },
 	};
@@ -578,19 +635,20 @@ START_TEST(test_walk)
 			continue;
 		}
 		/* Ends: g at 20 ms, f at 30, f g at 40, g f at 50, ... */
-		ck_assert_int_eq(count(s, "\"ph\":\"B\""), 13);
-		ck_assert_int_eq(count(s, "\"ph\":\"E\""), 13);
-		ck_assert_ptr_nonnull(strstr(s, "\"ph\":\"B\",\"pid\":100,"
-		    "\"tid\":100,\"ts\":60000.000,\"name\":\"f\""));
-		ck_assert_int_eq(count(s, "\"ts\":20000.000}"), 1);
-		ck_assert_int_eq(count(s, "\"ts\":30000.000}"), 1);
-		ck_assert_int_eq(count(s, "\"ts\":40000.000}"), 2);
-		ck_assert_int_eq(count(s, "\"ts\":50000.000}"), 2);
-		ck_assert_int_eq(count(s, "\"ts\":60000.000}"), 1);
-		ck_assert_int_eq(count(s, "\"ts\":70000.000"), 0);
-		ck_assert_int_eq(count(s, "\"ts\":80000.000}"), 2);
-		ck_assert_int_eq(count(s, "\"ts\":90000.000}"), 1);
-		ck_assert_int_eq(count(s, "\"ts\":100000.000}"), 3);
+		ck_assert_int_eq(count(s, "\"ph\":\"X\""), 13);
+		ck_assert_int_eq(count(s, "\"tid\":100,\"ts\":60000,"
+		    "\"dur\":20000,\"name\":\"f\""), 1);
+		ck_assert_int_eq(x_ending(s, -1, 20000), 1);
+		ck_assert_int_eq(x_ending(s, -1, 30000), 1);
+		ck_assert_int_eq(x_ending(s, -1, 40000), 2);
+		ck_assert_int_eq(x_ending(s, -1, 50000), 2);
+		ck_assert_int_eq(x_ending(s, -1, 60000), 1);
+		ck_assert_int_eq(x_ending(s, -1, 70000), 0);
+		ck_assert_int_eq(x_ending(s, -1, 80000), 2);
+		ck_assert_int_eq(x_ending(s, -1, 90000), 1);
+		ck_assert_int_eq(x_ending(s, -1, 100000), 3);
+		/* main is the root of the first five samples, 10 to 60 ms. */
+		ck_assert_int_eq(x_ending(s, 10000, 60000), 1);
 		free(s);
 	}
 }
@@ -652,6 +710,7 @@ main(void)
 	tcase_add_test(tc, test_odd_names);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_flamegraph_layout);
+	tcase_add_test(tc, test_chrome_whole_us);
 	tcase_add_test(tc, test_us_text);
 	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);

@@ -349,42 +349,43 @@ def check_chrome(res, d):
         problems.append("not a trace: %s" % e)
     pid = run.pid()
     threads = {}            # tid: [(name, begin, end, depth)]
-    stacks = {}
-    last = {}
+    xs = {}                 # tid: [(begin, -duration, file order, name)]
     meta = {}
-    for e in events:
+    for i, e in enumerate(events):
         ph, tid = e.get("ph"), e.get("tid")
         if ph == "M":
             meta[(e.get("name"), tid)] = e.get("args", {}).get("name")
             continue
-        if ph not in ("B", "E") or e.get("pid") != pid or \
-                not isinstance(e.get("ts"), (int, float)):
+        if ph != "X" or e.get("pid") != pid or \
+                not isinstance(e.get("ts"), (int, float)) or \
+                not isinstance(e.get("dur"), (int, float)) or e["dur"] < 0:
             problems.append("bad event %r" % e)
             break
-        if e["ts"] < last.get(tid, float("-inf")):
-            problems.append("time goes back on thread %s: %r" % (tid, e))
-            break
-        last[tid] = e["ts"]
-        st = stacks.setdefault(tid, [])
-        if ph == "B":
-            st.append((e.get("name"), e["ts"]))
-            continue
-        if not st:
-            problems.append("E without B on thread %s at %s" % (tid,
-                                                               e["ts"]))
-            break
-        name, begin = st.pop()
-        threads.setdefault(tid, []).append((name, begin, e["ts"], len(st)))
-    for tid, st in stacks.items():
-        if st:
-            problems.append("thread %s: %d events never end" % (tid, len(st)))
+        xs.setdefault(tid, []).append((e["ts"], -e["dur"], i,
+                                       e.get("name")))
+    # Nest them as a viewer does: by start, longest first, then file order.
+    for tid, evs in xs.items():
+        evs.sort()
+        ends = []
+        for begin, neg, _, name in evs:
+            end = begin - neg
+            while ends and ends[-1] <= begin + 1e-6:
+                ends.pop()
+            if ends and end > ends[-1] + 1e-6:
+                problems.append("thread %s: %s at %s..%s overlaps the end "
+                                "of its caller at %s" % (tid, name, begin,
+                                                         end, ends[-1]))
+                break
+            threads.setdefault(tid, []).append((name, begin, end,
+                                                len(ends)))
+            ends.append(end)
     main_tid, worker_tid = run.tids()
     if set(threads) != {main_tid, worker_tid} and \
             not set(threads) >= {main_tid, worker_tid}:
         problems.append("threads %s, want %s" % (sorted(threads),
                                                  [main_tid, worker_tid]))
-    res.check("chrome: a well-formed trace, B/E nested on %d threads, %d "
-              "events" % (len(threads), len(events)), not problems,
+    res.check("chrome: a well-formed trace, X events nested on %d threads, "
+              "%d events" % (len(threads), len(events)), not problems,
               problems)
 
     # Each thread's outermost events add up to its samples times the period.
@@ -396,10 +397,13 @@ def check_chrome(res, d):
     else:
         period = int(1e9 / rate + 0.5) / 1000.0
         for tid, evs in sorted(threads.items()):
-            top = sum(end - begin for _, begin, end, depth in evs
-                      if depth == 0)
+            tops = [end - begin for _, begin, end, depth in evs
+                    if depth == 0]
+            top = sum(tops)
             n = top / period
-            if abs(n - round(n)) > 1e-3 or round(n) == 0:
+            # Starts and ends are rounded to whole microseconds.
+            if abs(n - round(n)) > 1e-3 + len(tops) / period or \
+                    round(n) == 0:
                 problems.append("thread %s: %.3f us is %.4f periods" % (
                     tid, top, n))
             counted += int(round(n))
