@@ -1,6 +1,8 @@
 """Workloads of forks.sh: Python processes made by os.fork, multiprocessing
 (fork, forkserver, spawn) and subprocess, each burning CPU in a function of
-its own.  Every process prints "pid ROLE PID".
+its own.  Every process prints "pid ROLE PID".  Lines are written with one
+write(2) each: the two workers of "mp" run at once on one stdout, and
+print() writes the text and its newline separately.
 
 Usage: forks.py osfork | mp METHOD | subprocess | sub_child
 """
@@ -10,6 +12,12 @@ import os
 import subprocess
 import sys
 import time
+
+
+def say(line):
+    """Write line and a newline to stdout in one system call."""
+    sys.stdout.flush()
+    os.write(1, (line + "\n").encode())
 
 
 def burn(seconds):
@@ -30,7 +38,7 @@ def child_work():
 
 
 def mp_work():
-    print("pid mp_work %d" % os.getpid(), flush=True)
+    say("pid mp_work %d" % os.getpid())
     burn(0.3)
 
 
@@ -40,12 +48,12 @@ def sub_work():
 
 def main():
     mode = sys.argv[1]
-    print("pid main %d" % os.getpid(), flush=True)
+    say("pid main %d" % os.getpid())
     if mode == "osfork":
         parent_work()
         pid = os.fork()
         if pid == 0:
-            print("pid child %d" % os.getpid(), flush=True)
+            say("pid child %d" % os.getpid())
             child_work()
             os._exit(0)
         os.waitpid(pid, 0)
@@ -62,7 +70,7 @@ def main():
         subprocess.run([sys.executable, __file__, "sub_child"], check=True)
     elif mode == "sub_child":
         sub_work()
-    print("done %s" % mode, flush=True)
+    say("done %s" % mode)
 
 
 if __name__ == "__main__":
