@@ -15,7 +15,16 @@
  *   byte 5  bits choosing --focus (0-3) and --exclude (4-7) patterns
  *   byte 6  --thread: 0 none, else a thread of the profile (id or name)
  *   byte 7  bit 0: the profile given twice; bit 1: the --diff base is a
- *           different cut of the input (the first half)
+ *           different cut of the input (the first half); bits 2-7 all
+ *           set: native frames are symbolized from the files the profile
+ *           names, as pysig-report does
+ *
+ * Otherwise the files a profile names are looked for under a directory
+ * that does not exist (and no separate debug files): the seeds name this
+ * machine's libc and libpython, whose DWARF takes libdw about a second per
+ * input under ASan, a thousand times the rest of the work.  The symbolizer
+ * still maps every address to its module; its use of real files is fuzzed
+ * on one input in 64, and tested by tests/unit/check_symbol.c.
  */
 
 #include "config.h"
@@ -31,6 +40,7 @@
 #include "report.h"
 
 #define FUZZ_PREFIX	8
+#define FUZZ_NOWHERE	"/nonexistent-pysig-fuzz"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -64,6 +74,42 @@ static const char *fuzz_patterns[] = {
 
 static FILE	*fuzz_out;
 
+/* Whether the input's prefix asks for symbols from the real files. */
+static int
+fuzz_real_files(const uint8_t *opt)
+{
+	return (opt[7] >> 2) == 0x3f;
+}
+
+/*
+ * Parse a profile; unless opt asks for real files, its mappings point
+ * under FUZZ_NOWHERE: "/lib/libc.so.6" becomes FUZZ_NOWHERE
+ * "/lib/libc.so.6" (the same base name in the reports).  NULL if the
+ * reader refuses the input (or memory runs out).
+ */
+static struct reader_profile *
+fuzz_parse(const char *name, const uint8_t *opt, const uint8_t *data,
+    size_t size)
+{
+	struct reader_profile	*prof;
+	char			*cause = NULL, *path;
+	size_t			 i;
+
+	prof = reader_parse(name, data, size, &cause);
+	free(cause);
+	for (i = 0; prof != NULL && !fuzz_real_files(opt) &&
+	    i < prof->nmappings; i++) {
+		if (asprintf(&path, "%s%s", FUZZ_NOWHERE,
+		    prof->mappings[i].path) < 0) {
+			reader_free(prof);
+			return NULL;
+		}
+		free(prof->mappings[i].path);
+		prof->mappings[i].path = path;
+	}
+	return prof;
+}
+
 /* Aggregate profiles with the options of the prefix; NULL on error. */
 static struct aggregate *
 fuzz_aggregate(const uint8_t *opt, const char *thread, int keep,
@@ -90,6 +136,8 @@ fuzz_aggregate(const uint8_t *opt, const char *thread, int keep,
 		agg->until_us = (int64_t)(opt[4] >> 4) * 100000;
 	agg->thread = thread;
 	agg->keep_samples = keep;
+	if (!fuzz_real_files(opt))
+		agg->debug_dirs = FUZZ_NOWHERE;
 	for (i = 0; i < 8 && error == 0; i++) {
 		if ((opt[5] & (1u << i)) == 0)
 			continue;
@@ -119,7 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct reader_thread *t;
 	struct report		 r;
 	const uint8_t		*opt = data;
-	char			*cause = NULL, thread[16];
+	char			 thread[16];
 	const char		*tname = NULL;
 	size_t			 i, f, n;
 	int			 keep;
@@ -133,17 +181,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = opt[0] % FUZZ_NFORMATS;
 	n = 1 + (opt[7] & 1);
 
-	profiles[0] = reader_parse("fuzz", data, size, &cause);
-	free(cause);
-	cause = NULL;
-	if (profiles[0] == NULL)
+	if ((profiles[0] = fuzz_parse("fuzz", opt, data, size)) == NULL)
 		return 0;
-	if (n == 2 && (profiles[1] = reader_parse("fuzz2", data, size,
-	    &cause)) == NULL) {
-		free(cause);
-		cause = NULL;
+	if (n == 2 &&
+	    (profiles[1] = fuzz_parse("fuzz2", opt, data, size)) == NULL)
 		n = 1;
-	}
 	if (opt[6] != 0 && profiles[0]->nthreads != 0) {
 		t = &profiles[0]->threads[opt[6] % profiles[0]->nthreads];
 		if (opt[6] & 0x80)
@@ -171,11 +213,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if (fuzz_formats[f].diff) {
 		/* The base: the same input, or its first half. */
-		if (opt[7] & 2)
-			base = reader_parse("base", data, size / 2, &cause);
-		else
-			base = reader_parse("base", data, size, &cause);
-		free(cause);
+		base = fuzz_parse("base", opt, data,
+		    opt[7] & 2 ? size / 2 : size);
 		if (base == NULL ||
 		    (r.base = fuzz_aggregate(opt, tname, keep, &base, 1)) == NULL)
 			goto out;
