@@ -3,8 +3,10 @@
 Each workload is run as `python3 WORKLOAD.py [SCALE]`, does a fixed amount of
 work (SCALE times its default) and prints, as its last line, "BENCH " and a
 JSON object: "elapsed", the seconds of its own perf_counter around the work,
-and for the accuracy workloads "truth", the CPU seconds (time.thread_time)
-each named function spent, "kind", how to compare them with a profile, and
+"cpu_elapsed", the CPU seconds of the process (time.process_time: all its
+threads, a profiler's signal handler included) around the work, and for
+the accuracy workloads "truth", the CPU seconds (time.thread_time) each
+named function spent, "kind", how to compare them with a profile, and
 "wall_filter", the pysig-report option that selects the samples comparable
 with CPU time in a wall-mode profile.
 """
@@ -27,8 +29,10 @@ def times(n):
 def run(work, **extra):
     """Time work() and print the result line; work may return a truth."""
     start = time.perf_counter()
+    cpu_start = time.process_time()
     truth = work()
-    result = {"elapsed": time.perf_counter() - start}
+    result = {"elapsed": time.perf_counter() - start,
+              "cpu_elapsed": time.process_time() - cpu_start}
     if truth is not None:
         result["truth"] = truth
     result.update(extra)
