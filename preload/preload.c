@@ -38,6 +38,7 @@
 #include "format.h"
 #include "guard.h"
 #include "interpose.h"
+#include "loader.h"
 #include "maps.h"
 #include "options.h"
 #include "pylayout.h"
@@ -358,6 +359,8 @@ preload_header(struct writer *w)
 		writer_kv_u64(w, "native_depth", preload_sampler->native_depth);
 		writer_kv(w, "unwind", preload_sampler->unwind ==
 		    SAMPLER_UNWIND_STEP ? "step" : "trace");
+		writer_kv_u64(w, "loader_locks",
+		    preload_sampler->nloader_locks);
 	}
 	if (preload.eval_end != 0) {
 		snprintf(buf, sizeof buf, "%llx",
@@ -399,7 +402,9 @@ preload_eval_range(void)
 static void
 preload_native_init(void)
 {
-	void	*pcs[16];
+	const int	*locks[SAMPLER_LOADER_LOCKS];
+	void		*pcs[16];
+	int		 n, i;
 
 	if (!preload.opt.native)
 		return;
@@ -412,6 +417,15 @@ preload_native_init(void)
 	preload_sampler->native_depth = preload.opt.native_depth;
 	preload_sampler->unwind = preload.opt.unwind == OPTIONS_UNWIND_STEP ?
 	    SAMPLER_UNWIND_STEP : SAMPLER_UNWIND_TRACE;
+	/*
+	 * Without them (not glibc?) a sample taken while its thread takes
+	 * or gives back the loader's lock may hang the thread: the header's
+	 * loader_locks says 0.
+	 */
+	n = loader_locks(locks, SAMPLER_LOADER_LOCKS);
+	for (i = 0; i < n; i++)
+		preload_sampler->loader_lock[i] = locks[i];
+	preload_sampler->nloader_locks = n > 0 ? (unsigned int)n : 0;
 }
 
 /* Stop sampling and finish the profile (atexit). */
@@ -586,6 +600,9 @@ preload_child(void)
 	preload_sampler->max_depth = copy.max_depth;
 	preload_sampler->native_depth = copy.native_depth;
 	preload_sampler->unwind = copy.unwind;
+	memcpy(preload_sampler->loader_lock, copy.loader_lock,
+	    sizeof copy.loader_lock);
+	preload_sampler->nloader_locks = copy.nloader_locks;
 	preload_sampler->wall = copy.wall;
 	preload_sampler->period_ns = copy.period_ns;
 	preload_sampler->from_ns = copy.from_ns;

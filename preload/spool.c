@@ -97,6 +97,7 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "codes", LOAD(st->codes));
 	writer_kv_u64(w, "native_truncated", LOAD(st->native_truncated));
 	writer_kv_u64(w, "native_failed", LOAD(st->native_failed));
+	writer_kv_u64(w, "native_loader_busy", LOAD(st->native_loader));
 	writer_kv_u64(w, "overruns", LOAD(st->overruns));
 	writer_kv_u64(w, "idle", LOAD(st->idle));
 	writer_kv_u64(w, "gil", LOAD(st->gil));

@@ -540,6 +540,24 @@ sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
+/*
+ * A glibc mutex starts with its lock word; the owner's thread id is the
+ * third int (struct __pthread_mutex_s).  A recursive mutex is locked
+ * before its owner is set and its owner cleared before it is unlocked.
+ */
+int
+sampler_loader_busy(const struct sampler *s, uint32_t tid)
+{
+	unsigned int	i;
+
+	for (i = 0; i < s->nloader_locks && i < SAMPLER_LOADER_LOCKS; i++) {
+		if (s->loader_lock[i][0] != 0 &&
+		    (uint32_t)s->loader_lock[i][2] != tid)
+			return 1;
+	}
+	return 0;
+}
+
 /* Unwind the interrupted native stack into sampler_native; the count. */
 static __attribute__((noinline)) unsigned int
 sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
@@ -549,6 +567,20 @@ sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
 	if (uc == NULL || s->native_depth == 0)
 		return 0;
 	*flags |= STACK_NATIVE;
+	/*
+	 * libunwind calls dl_iterate_phdr() for a return address it has not
+	 * seen, which takes the loader's lock: if this thread was stopped
+	 * while taking or giving it back (in dlopen(), say), that waits for
+	 * ever.  No native stack for this sample rather than a hang.
+	 */
+	if (sampler_loader_busy(s, sampler_tid)) {
+		*flags |= STACK_NATIVE_FAILED;
+		atomic_fetch_add_explicit(&s->stats.native_loader, 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->stats.native_failed, 1,
+		    memory_order_relaxed);
+		return 0;
+	}
 #if defined(__x86_64__)
 	sampler_unwinding = 1;
 	atomic_signal_fence(memory_order_seq_cst);

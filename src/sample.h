@@ -34,6 +34,7 @@
 /* Upper limits on what one record may hold. */
 #define SAMPLER_MAX_DEPTH	4096
 #define SAMPLER_MAX_NATIVE	1024	/* native frames */
+#define SAMPLER_LOADER_LOCKS	4	/* dynamic loader locks watched */
 #define SAMPLER_MAX_NAME	1024	/* bytes of UTF-8 per name */
 #define SAMPLER_MAX_TABLE	(256 * 1024)
 
@@ -95,6 +96,7 @@ struct sampler_stats {
 	_Atomic uint64_t	codes;
 	_Atomic uint64_t	native_truncated;
 	_Atomic uint64_t	native_failed;
+	_Atomic uint64_t	native_loader;	/* loader lock busy: none */
 	_Atomic uint64_t	overruns;	/* timer expirations missed */
 	_Atomic uint64_t	idle;		/* wall mode: not running */
 	_Atomic uint64_t	gil;		/* held the GIL */
@@ -134,7 +136,22 @@ struct sampler {
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
+	/*
+	 * The dynamic loader's locks that dl_iterate_phdr() takes (glibc's
+	 * recursive pthread mutexes, src/loader.c): libunwind takes them
+	 * when a return address is not in its cache yet.
+	 */
+	const volatile int	*loader_lock[SAMPLER_LOADER_LOCKS];
+	unsigned int		 nloader_locks;
 };
+
+/*
+ * Is a loader lock taken by a thread other than the one with id tid, or in
+ * the middle of being taken or given back (locked, no owner)?  Then the
+ * handler does not unwind: when the interrupted thread is that one, it
+ * would wait for itself forever.
+ */
+int		sampler_loader_busy(const struct sampler *, uint32_t tid);
 
 /* Make s the sampler the handler uses (NULL: the handler does nothing). */
 void		sampler_set(struct sampler *s);

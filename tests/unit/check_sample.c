@@ -8,15 +8,20 @@
 
 #include <check.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "guard.h"
+#include "loader.h"
 #include "pylayout.h"
 #include "sample.h"
 #include "fakepy.h"
@@ -736,6 +741,105 @@ START_TEST(test_native_signal_keeps_mask)
 }
 END_TEST
 
+/* A sampler watching the loader's locks, as the preload sets it up. */
+static struct sampler	loader_s;
+static uint32_t		loader_tid;
+static sem_t		loader_in, loader_out;
+
+static void
+loader_setup(void)
+{
+	const int	*locks[SAMPLER_LOADER_LOCKS];
+	int		 n, i;
+
+	memset(&loader_s, 0, sizeof loader_s);
+	n = loader_locks(locks, SAMPLER_LOADER_LOCKS);
+	/* glibc: dl_iterate_phdr() takes one lock, dl_load_write_lock. */
+	ck_assert_int_eq(n, 1);
+	for (i = 0; i < n; i++)
+		loader_s.loader_lock[i] = locks[i];
+	loader_s.nloader_locks = (unsigned int)n;
+	loader_tid = (uint32_t)syscall(SYS_gettid);
+}
+
+/* Inside dl_iterate_phdr() the lock is ours: recursive, not busy to us. */
+static int
+loader_inside(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)info;
+	(void)size;
+	*(int *)arg = sampler_loader_busy(&loader_s, loader_tid) * 10 +
+	    sampler_loader_busy(&loader_s, loader_tid + 1);
+	return 1;
+}
+
+/* Another thread holds the lock until told to give it back. */
+static int
+loader_hold(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)info;
+	(void)size;
+	(void)arg;
+	sem_post(&loader_in);
+	while (sem_wait(&loader_out) != 0)
+		;
+	return 1;
+}
+
+static void *
+loader_thread(void *arg)
+{
+	(void)arg;
+	dl_iterate_phdr(loader_hold, NULL);
+	return NULL;
+}
+
+/*
+ * The handler does not unwind while the loader's lock is taken by another
+ * thread or half taken or given back (locked, no owner: the state in
+ * which a thread interrupted in dlopen() hung on itself); it does while
+ * the lock is free or held by the interrupted thread itself.
+ */
+START_TEST(test_loader_busy)
+{
+	pthread_t	 t;
+	int		 inside = -1, fake[5];
+
+	loader_setup();
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+	dl_iterate_phdr(loader_inside, &inside);
+	ck_assert_int_eq(inside, 1);	/* ours: 0; another thread's: 1 */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+
+	ck_assert_int_eq(sem_init(&loader_in, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&loader_out, 0, 0), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, loader_thread, NULL), 0);
+	while (sem_wait(&loader_in) != 0)
+		;
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 1);
+	sem_post(&loader_out);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+
+	/* The states in between: lock, count, owner. */
+	memset(fake, 0, sizeof fake);
+	loader_s.loader_lock[1] = fake;
+	loader_s.nloader_locks = 2;
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	fake[0] = 1;			/* locked, owner not set yet */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 1);
+	fake[1] = 1;
+	fake[2] = 7;			/* ours */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	fake[0] = 2;			/* ours, another thread waiting */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	fake[2] = 0;			/* owner cleared, not unlocked yet */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 1);
+	fake[0] = 0;
+	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -747,6 +851,7 @@ main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown_version);
 	tcase_add_test(tc, test_histogram_buckets);
 	tcase_add_test(tc, test_sigprocmask_outside_handler);
+	tcase_add_test(tc, test_loader_busy);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
