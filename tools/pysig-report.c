@@ -60,6 +60,7 @@ enum {
 	OPT_IDLE,
 	OPT_NO_IDLE,
 	OPT_GIL,
+	OPT_FRAME_ARGS,
 };
 
 static const struct option report_longopts[] = {
@@ -79,6 +80,7 @@ static const struct option report_longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "icicle", no_argument, NULL, OPT_ICICLE },
+	{ "frame-args", no_argument, NULL, OPT_FRAME_ARGS },
 	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "thread", required_argument, NULL, OPT_THREAD },
@@ -130,6 +132,9 @@ report_usage(FILE *f)
 "                        top and lines rows (self samples), tree nodes,\n"
 "                        collapsed stacks\n"
 "      --icicle          flamegraph: callers at the top, callees below\n"
+"      --frame-args      chrome: each event's category and where its\n"
+"                        function is (file and line, or file and module),\n"
+"                        as args; the trace gets about twice as large\n"
 "      --lines           the hottest lines instead of functions: self\n"
 "                        samples per function and line, with the source\n"
 "                        line quoted when the file can be read\n"
@@ -492,6 +497,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ICICLE:
 			r.icicle = 1;
+			break;
+		case OPT_FRAME_ARGS:
+			r.frame_args = 1;
 			break;
 		case OPT_PER_PROCESS:
 			o.per_process = 1;

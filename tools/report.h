@@ -20,6 +20,7 @@ struct report {
 	size_t			  limit;	/* top, lines: rows, 0 for all */
 	double			  min_percent;	/* smallest row or node shown */
 	int			  icicle;	/* flamegraph: root at the top */
+	int			  frame_args;	/* chrome: category, location */
 };
 
 /* The formats; each returns 0, or -1 if out of memory. */

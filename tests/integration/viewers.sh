@@ -134,6 +134,8 @@ viewers_one() {
 	viewers_speedscope "$d/speedscope" "$1"
 	"$PYSIG_REPORT" --format=chrome -o "$d/chrome/out.trace.json" \
 	    "$d/out.prof" 2>"$d/chrome/chrome.err"
+	"$PYSIG_REPORT" --format=chrome --frame-args \
+	    -o "$d/chrome/out.args.json" "$d/out.prof" 2>>"$d/chrome/chrome.err"
 	for _f in flamegraph speedscope chrome; do
 		"$CHECK_PYTHON" "$CHECKVIEWERS" "$_f" "$d/$_f" >"$tmp/check.out" 2>&1
 		tap_feed "$1" "$(case $_f in flamegraph) echo 5 ;; *) echo 3 ;; esac)" \

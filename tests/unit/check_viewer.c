@@ -87,10 +87,14 @@ tprof_sample(struct tprof *t, unsigned int ms, uint32_t tid,
 	writer_sample(t->w, START_NS + ms * 1000000ULL, tid, 0, r, n);
 }
 
+/* tprof_export() options: --icicle, --frame-args. */
+#define TPROF_ICICLE		0x1
+#define TPROF_FRAME_ARGS	0x2
+
 /* Finish the file, read it back, aggregate it and export it. */
 static char *
 tprof_export(struct tprof *t, const char *rate, int (*fn)(struct report *),
-    int icicle)
+    int options)
 {
 	struct reader_profile	*p;
 	struct report		 r;
@@ -118,7 +122,8 @@ tprof_export(struct tprof *t, const char *rate, int (*fn)(struct report *),
 	memset(&r, 0, sizeof r);
 	r.profiles = &p;
 	r.nprofiles = 1;
-	r.icicle = icicle;
+	r.icicle = (options & TPROF_ICICLE) != 0;
+	r.frame_args = (options & TPROF_FRAME_ARGS) != 0;
 	r.agg = aggregate_create();
 	ck_assert_ptr_nonnull(r.agg);
 	r.agg->view = AGGREGATE_VIEW_PYTHON;
@@ -420,12 +425,11 @@ START_TEST(test_one_sample)
 	tprof_sample(&t, 7, 100, "1 2");
 	s = tprof_export(&t, "50.0", report_chrome, 0);
 	assert_json(s);
-	/* effective_rate wins: one sample lasts 20 ms. */
+	/* effective_rate wins: one sample lasts 20 ms.  Names only. */
 	a = strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":100,\"ts\":7000,"
-	    "\"dur\":20000,\"name\":\"main\",\"cat\":\"python\","
-	    "\"args\":{\"file\":\"app.py\",\"line\":10}}");
+	    "\"dur\":20000,\"name\":\"main\"}");
 	b = strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":100,\"ts\":7000,"
-	    "\"dur\":20000,\"name\":\"leaf\",");
+	    "\"dur\":20000,\"name\":\"leaf\"}");
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
 	/* The same start and duration: the caller first. */
@@ -433,6 +437,21 @@ START_TEST(test_one_sample)
 	ck_assert_int_eq(count(s, "\"ph\":\"X\""), 2);
 	ck_assert_ptr_nonnull(strstr(s, "\"thread_name\",\"pid\":100,"
 	    "\"tid\":100,\"args\":{\"name\":\"thread 100 (main)\"}"));
+	free(s);
+
+	/* --frame-args: the category and the location too. */
+	tprof_open(&t, "250");
+	tprof_code(&t, 1, "main", 10);
+	tprof_code(&t, 2, "leaf", 20);
+	tprof_sample(&t, 7, 100, "1 2");
+	s = tprof_export(&t, "50.0", report_chrome, TPROF_FRAME_ARGS);
+	assert_json(s);
+	ck_assert_ptr_nonnull(strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":"
+	    "100,\"ts\":7000,\"dur\":20000,\"name\":\"main\",\"cat\":"
+	    "\"python\",\"args\":{\"file\":\"app.py\",\"line\":10}}"));
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"leaf\",\"cat\":"
+	    "\"python\",\"args\":{\"file\":\"app.py\",\"line\":20}}"));
+	ck_assert_int_eq(count(s, "\"ph\":\"X\""), 2);
 	free(s);
 
 	tprof_open(&t, "250");
@@ -453,16 +472,17 @@ START_TEST(test_odd_names)
 	char		*s;
 	int		 k;
 	int		(*fn[])(struct report *) = { report_speedscope,
-	    report_chrome, report_flamegraph };
+	    report_chrome, report_flamegraph, report_chrome };
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		tprof_open(&t, "100");
 		tprof_code(&t, 1, "<module>", 1);
 		tprof_code(&t, 2, ODD_NAME, 5);
 		tprof_code(&t, 3, "a</title><script>alert(1)</script>", 9);
 		tprof_sample(&t, 10, 100, "1 2");
 		tprof_sample(&t, 20, 100, "1 3");
-		s = tprof_export(&t, NULL, fn[k], 0);
+		s = tprof_export(&t, NULL, fn[k], k == 3 ? TPROF_FRAME_ARGS :
+		    0);
 		if (fn[k] != report_flamegraph) {
 			assert_json(s);
 			ck_assert_ptr_nonnull(strstr(s, "\"q\\\"b\\\\s<&>'"
@@ -670,7 +690,8 @@ START_TEST(test_flamegraph_layout)
 		tprof_sample(&t, 20, 100, "1 2");
 		tprof_sample(&t, 30, 100, "1 2");
 		tprof_sample(&t, 40, 100, "1 3");
-		s = tprof_export(&t, NULL, report_flamegraph, k);
+		s = tprof_export(&t, NULL, report_flamegraph,
+		    k == 1 ? TPROF_ICICLE : 0);
 		/* all, main, cold, hot: siblings by name. */
 		ck_assert_int_eq(count(s, "<g class=\"f\""), 4);
 		ck_assert_ptr_nonnull(strstr(s, "data-n=\"cold\""));

@@ -10,7 +10,7 @@ plus what viewers.sh made there with the real consumers:
               shot.png; or chromium.skip saying why there are none
   speedscope  out.speedscope.json, ajv.out + ajv.status, dom.html, shot.png;
               or npm.skip / chromium.skip
-  chrome      out.trace.json
+  chrome      out.trace.json, out.args.json (--frame-args)
 Prints one "ok ..." / "not ok ..." / "skip ..." line per check (5, 3, 3),
 diagnostics as "# " lines.
 """
@@ -429,8 +429,31 @@ def check_chrome(res, d):
     for tid in threads:
         if not meta.get(("thread_name", tid)):
             problems.append("thread %s has no thread_name" % tid)
+    # --frame-args: the same events, each with its category and location.
+    try:
+        with_args = json.loads(read(os.path.join(d, "out.args.json"),
+                                    "rb"))["traceEvents"]
+    except (TypeError, ValueError, KeyError) as e:
+        with_args = []
+        problems.append("out.args.json: not a trace: %s" % e)
+    plain = [(e.get("ts"), e.get("dur"), e.get("name")) for e in events
+             if e.get("ph") == "X"]
+    if [(e.get("ts"), e.get("dur"), e.get("name")) for e in with_args
+            if e.get("ph") == "X"] != plain:
+        problems.append("--frame-args changed the events")
+    if any("args" in e or "cat" in e for e in events if e.get("ph") == "X"):
+        problems.append("X events with args without --frame-args")
+    hot = [e for e in with_args if e.get("name") == "hot_loop"]
+    bad = [e for e in hot if e.get("cat") != "python" or
+           not str(e.get("args", {}).get("file")).endswith("viewers.py") or
+           not isinstance(e.get("args", {}).get("line"), int)]
+    if not hot or bad:
+        problems.append("--frame-args: %d hot_loop events, %d without "
+                        "python, viewers.py and a line: %s" % (
+                            len(hot), len(bad), bad[:1]))
     res.check("chrome: hot_loop has the longest time in the main thread "
-              "(%.0f ms), process and threads named" % (mine.get("hot_loop", 0) / 1000), not problems,
+              "(%.0f ms), process and threads named, --frame-args locates "
+              "it" % (mine.get("hot_loop", 0) / 1000), not problems,
               problems)
 
 
