@@ -121,8 +121,8 @@ chrome_us(int64_t ns)
 }
 
 /*
- * Write the head of an event and its start: "pid":P,"tid":T,"ts":US.  The
- * frames that begin together share a start: it is formatted once for them.
+ * The head of an event and its start: "pid":P,"tid":T,"ts":US.  The frames
+ * that begin together share a start: it is formatted once for them.
  */
 static void
 chrome_ts(struct chrome_thread *t, int64_t ns)
@@ -133,32 +133,49 @@ chrome_ts(struct chrome_thread *t, int64_t ns)
 		    chrome_us(ns));
 		t->ts_ns = ns;
 	}
-	fwrite(t->ts, 1, t->ts_len, t->f);
 }
 
 /*
  * Write the events of the frames of t->next from depth k to n, which begin
- * at ns, outermost first.
+ * at ns, outermost first.  Each event is put together in ev and written at
+ * once (a name too long for it follows on its own).
  */
 static int
 chrome_begin(struct chrome_thread *t, uint32_t k, uint32_t n, int64_t ns)
 {
-	const char	*tail;
-	char		 dur[8 + VIEWER_US_MAX];
+	static const char	 x[] = "{\"ph\":\"X\",";
+	const char		*tail;
+	char			 ev[512];
+	size_t			 len, tail_len;
 
+	chrome_ts(t, ns);
 	for (; k < n; k++) {
 		if ((tail = chrome_tail(t, t->next[k])) == NULL)
 			return -1;
-		chrome_event(t);
-		fwrite("\"ph\":\"X\",", 1, 9, t->f);
-		chrome_ts(t, ns);
-		memcpy(dur, ",\"dur\":", 7);
-		fwrite(dur, 1, 7 + viewer_us_text(dur + 7,
-		    chrome_us(t->end[k]) - chrome_us(ns)), t->f);
-		fwrite(tail, 1, t->tail_len[t->next[k]], t->f);
+		tail_len = t->tail_len[t->next[k]];
+		len = 0;
+		if (t->events++ != 0)
+			ev[len++] = ',';
+		ev[len++] = '\n';
+		memcpy(ev + len, x, sizeof x - 1);
+		len += sizeof x - 1;
+		memcpy(ev + len, t->ts, t->ts_len);
+		len += t->ts_len;
+		memcpy(ev + len, ",\"dur\":", 7);
+		len += 7;
+		len += viewer_us_text(ev + len,
+		    chrome_us(t->end[k]) - chrome_us(ns));
+		if (len + tail_len <= sizeof ev) {
+			memcpy(ev + len, tail, tail_len);
+			fwrite(ev, 1, len + tail_len, t->f);
+		} else {
+			fwrite(ev, 1, len, t->f);
+			fwrite(tail, 1, tail_len, t->f);
+		}
 	}
 	return 0;
 }
+
 /* Write the metadata event naming a process or a thread. */
 static void
 chrome_name(struct chrome_thread *t, const char *what, unsigned long pid,

@@ -401,7 +401,7 @@ END_TEST
 START_TEST(test_one_sample)
 {
 	struct tprof	 t;
-	char		*s, *a, *b;
+	char		*s, *a, *b, longname[700];
 
 	/* No effective_rate: the rate asked for gives the period. */
 	tprof_open(&t, "250");
@@ -437,6 +437,26 @@ START_TEST(test_one_sample)
 	ck_assert_int_eq(count(s, "\"ph\":\"X\""), 2);
 	ck_assert_ptr_nonnull(strstr(s, "\"thread_name\",\"pid\":100,"
 	    "\"tid\":100,\"args\":{\"name\":\"thread 100 (main)\"}"));
+	free(s);
+
+	/* A name longer than the events are put together in. */
+	memset(longname, 'n', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	tprof_open(&t, "250");
+	tprof_code(&t, 1, "main", 10);
+	tprof_code(&t, 2, longname, 20);
+	tprof_sample(&t, 7, 100, "1 2");
+	tprof_sample(&t, 27, 100, "1 2");
+	s = tprof_export(&t, "50.0", report_chrome, 0);
+	assert_json(s);
+	ck_assert_int_eq(count(s, "\"ph\":\"X\""), 2);
+	ck_assert_ptr_nonnull(strstr(s, "{\"ph\":\"X\",\"pid\":100,\"tid\":"
+	    "100,\"ts\":7000,\"dur\":40000,\"name\":\"main\"},\n"
+	    "{\"ph\":\"X\",\"pid\":100,\"tid\":100,\"ts\":7000,"
+	    "\"dur\":40000,\"name\":\"nnnn"));
+	a = strstr(s, "\"name\":\"nnnn");
+	ck_assert_int_eq(strspn(a + 8, "n"), sizeof longname - 1);
+	ck_assert_int_eq(strncmp(a + 8 + sizeof longname - 1, "\"}\n", 3), 0);
 	free(s);
 
 	/* --frame-args: the category and the location too. */
