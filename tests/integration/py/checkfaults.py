@@ -37,6 +37,10 @@ def same_as(run, base, stderr=True):
     if stderr and theirs != base.stderr_lines():
         p.append("stderr %r, without pysig %r" % (theirs[-8:],
                                                  base.stderr_lines()[-8:]))
+    if run.status == 124:
+        # What the hung processes were waiting for (pysig_run's hang.txt).
+        hang = read(os.path.join(run.dir, "hang.txt"))
+        p.extend("hang: " + line for line in (hang or "").splitlines()[:200])
     return p
 
 

@@ -19,7 +19,7 @@ DEFAULTS = {"PYSIG_RATE": 100, "PYSIG_MAX_DEPTH": 1024, "PYSIG_QUIET": 0,
             "PYSIG_NATIVE": 1, "PYSIG_NATIVE_DEPTH": 512,
             "PYSIG_UNWIND": "trace"}
 PSEUDO = ("[truncated]", "[thread without Python]", "[no Python frames]",
-          "[invalid frame]")
+          "[invalid frame]", "[entering Python]")
 
 
 def read(path, mode="r"):
