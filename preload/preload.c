@@ -564,6 +564,45 @@ fail:
 }
 
 /*
+ * How long fork() waits for the handlers running in other threads to
+ * finish (a sample takes microseconds, rarely a millisecond) before it
+ * goes on without them; the child then records no native stacks.
+ */
+#define PRELOAD_FORK_WAIT_NS	500000000ULL
+
+/* Did every handler finish before the last fork()? */
+static int	preload_fork_drained = 1;
+
+/*
+ * Before fork(): no sample may be half taken in another thread, or the
+ * child inherits the locks it holds (sampler_fork_close()).
+ */
+static void
+preload_prepare(void)
+{
+	struct timespec	nap = { 0, 20000 };
+	uint64_t	deadline;
+
+	preload_fork_drained = 1;
+	if (sampler_fork_close() == 0)
+		return;
+	deadline = preload_clock(CLOCK_MONOTONIC) + PRELOAD_FORK_WAIT_NS;
+	while (sampler_fork_inside() != 0) {
+		if (preload_clock(CLOCK_MONOTONIC) >= deadline) {
+			preload_fork_drained = 0;
+			return;
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void
+preload_parent(void)
+{
+	sampler_fork_open(0);
+}
+
+/*
  * In a child after fork() there is no timer (POSIX timers are not
  * inherited) and the spool belongs to the parent, as do the samples in the
  * shared ring: drop them.  Unless PYSIG_FOLLOW=0, the child then starts a
@@ -582,6 +621,7 @@ preload_child(void)
 	struct sampler		 copy;
 	int			 was_running = preload.state == PRELOAD_RUNNING;
 
+	sampler_fork_open(1);
 	timers_forget();
 	preload.timer_armed = 0;
 	sampler_set(NULL);
@@ -598,7 +638,9 @@ preload_child(void)
 		return;
 	preload_sampler->py = copy.py;
 	preload_sampler->max_depth = copy.max_depth;
-	preload_sampler->native_depth = copy.native_depth;
+	/* A handler left inside libunwind may hold its locks: no unwinding. */
+	preload_sampler->native_depth = preload_fork_drained ?
+	    copy.native_depth : 0;
 	preload_sampler->unwind = copy.unwind;
 	memcpy(preload_sampler->loader_lock, copy.loader_lock,
 	    sizeof copy.loader_lock);
@@ -886,6 +928,10 @@ preload_init(void)
 	if (preload_begin() != 0)
 		return;
 	atexit(preload_fini);
-	/* After timers.c's own fork handlers, which release its lock. */
-	pthread_atfork(NULL, NULL, preload_child);
+	/*
+	 * Registered after timers.c's own fork handlers: the prepare handler
+	 * runs before timers.c takes its lock, the child handler after it
+	 * gives it back.
+	 */
+	pthread_atfork(preload_prepare, preload_parent, preload_child);
 }

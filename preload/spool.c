@@ -102,6 +102,7 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "idle", LOAD(st->idle));
 	writer_kv_u64(w, "gil", LOAD(st->gil));
 	writer_kv_u64(w, "paused", LOAD(st->paused));
+	writer_kv_u64(w, "forking", LOAD(st->forking));
 	writer_kv_u64(w, "toggles", LOAD(st->toggles));
 	writer_kv_u64(w, "sampling", !LOAD(sh->sampler.paused));
 	writer_kv_u64(w, "stacks", writer_stacks(w));

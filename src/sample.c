@@ -53,6 +53,12 @@ struct sampler_memo {
 
 static _Atomic(struct sampler *)	 sampler_active;
 static __thread volatile sig_atomic_t	 sampler_busy;
+/*
+ * The fork() gate (sampler_fork_close()): while it is closed, handlers
+ * return at once; sampler_inside counts the handlers past it.
+ */
+static atomic_int			 sampler_forking;
+static atomic_int			 sampler_inside;
 static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
 /* Wall mode: this thread's CPU clock at its previous sample. */
@@ -541,18 +547,16 @@ sigprocmask(int how, const sigset_t *set, sigset_t *old)
 }
 
 /*
- * A glibc mutex starts with its lock word; the owner's thread id is the
- * third int (struct __pthread_mutex_s).  A recursive mutex is locked
- * before its owner is set and its owner cleared before it is unlocked.
+ * A glibc mutex starts with its lock word, non-zero from the moment it is
+ * taken until it is given back.
  */
 int
-sampler_loader_busy(const struct sampler *s, uint32_t tid)
+sampler_loader_busy(const struct sampler *s)
 {
 	unsigned int	i;
 
 	for (i = 0; i < s->nloader_locks && i < SAMPLER_LOADER_LOCKS; i++) {
-		if (s->loader_lock[i][0] != 0 &&
-		    (uint32_t)s->loader_lock[i][2] != tid)
+		if (s->loader_lock[i][0] != 0)
 			return 1;
 	}
 	return 0;
@@ -571,9 +575,11 @@ sampler_unwind(struct sampler *s, void *uc, unsigned int *flags)
 	 * libunwind calls dl_iterate_phdr() for a return address it has not
 	 * seen, which takes the loader's lock: if this thread was stopped
 	 * while taking or giving it back (in dlopen(), say), that waits for
-	 * ever.  No native stack for this sample rather than a hang.
+	 * ever; if this thread holds it, another thread's handler may hold
+	 * libunwind's cache lock and wait for it.  No native stack for this
+	 * sample rather than a hang.
 	 */
-	if (sampler_loader_busy(s, sampler_tid)) {
+	if (sampler_loader_busy(s)) {
 		*flags |= STACK_NATIVE_FAILED;
 		atomic_fetch_add_explicit(&s->stats.native_loader, 1,
 		    memory_order_relaxed);
@@ -842,9 +848,16 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	int		 saved = errno;
 	uint64_t	 t0, cost, max;
 
+	/* Sequentially consistent, as sampler_fork_close() is. */
+	atomic_fetch_add(&sampler_inside, 1);
 	s = atomic_load_explicit(&sampler_active, memory_order_acquire);
 	if (s == NULL)
 		goto out;
+	if (atomic_load(&sampler_forking)) {
+		atomic_fetch_add_explicit(&s->stats.forking, 1,
+		    memory_order_relaxed);
+		goto out;
+	}
 	if (sampler_busy) {
 		atomic_fetch_add_explicit(&s->stats.reentered, 1,
 		    memory_order_relaxed);
@@ -874,7 +887,41 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 		;
 	sampler_busy = 0;
 out:
+	atomic_fetch_sub(&sampler_inside, 1);
 	errno = saved;
+}
+
+/*
+ * The fork() gate.  A thread that forks while another is inside the
+ * handler gives its child a copy of whatever locks that handler holds
+ * (libunwind's, the loader's), held by a thread the child does not have:
+ * the child's first sample would wait for them forever.  So the
+ * pthread_atfork() prepare handler closes the gate, waits until no handler
+ * is inside, and the parent and child handlers open it again.
+ */
+unsigned int
+sampler_fork_close(void)
+{
+	atomic_store(&sampler_forking, 1);
+	return sampler_fork_inside();
+}
+
+/* How many handlers are still inside, besides the calling thread's. */
+unsigned int
+sampler_fork_inside(void)
+{
+	int	n = atomic_load(&sampler_inside) - (sampler_busy ? 1 : 0);
+
+	return n > 0 ? (unsigned int)n : 0;
+}
+
+/* Open the gate; in the child of fork(), only the calling thread is left. */
+void
+sampler_fork_open(int child)
+{
+	if (child)
+		atomic_store(&sampler_inside, sampler_busy ? 1 : 0);
+	atomic_store(&sampler_forking, 0);
 }
 
 /* The pause/resume signal: flip the sampler's pause flag. */

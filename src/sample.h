@@ -101,6 +101,7 @@ struct sampler_stats {
 	_Atomic uint64_t	idle;		/* wall mode: not running */
 	_Atomic uint64_t	gil;		/* held the GIL */
 	_Atomic uint64_t	paused;		/* signals outside the window */
+	_Atomic uint64_t	forking;	/* signals while fork() waited */
 	_Atomic uint64_t	toggles;	/* pause/resume signals */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
@@ -146,12 +147,14 @@ struct sampler {
 };
 
 /*
- * Is a loader lock taken by a thread other than the one with id tid, or in
- * the middle of being taken or given back (locked, no owner)?  Then the
- * handler does not unwind: when the interrupted thread is that one, it
- * would wait for itself forever.
+ * Is a loader lock taken, or being taken or given back?  Then the handler
+ * does not unwind.  Taken by another thread: when the interrupted thread
+ * was taking it or giving it back, it would wait for itself forever.
+ * Taken by the interrupted thread: libunwind would wait for its cache's
+ * lock, which a handler in another thread may hold while it waits for
+ * this very loader lock.
  */
-int		sampler_loader_busy(const struct sampler *, uint32_t tid);
+int		sampler_loader_busy(const struct sampler *);
 
 /* Make s the sampler the handler uses (NULL: the handler does nothing). */
 void		sampler_set(struct sampler *s);
@@ -166,6 +169,15 @@ void		sampler_forget_tid(void);
  * the signal's context for the native stack, NULL for none.
  */
 void		sampler_take(struct sampler *s, uint64_t now_ns, void *uc);
+/*
+ * The fork() gate, for pthread_atfork(): sampler_fork_close() stops new
+ * handlers from doing anything and returns how many other threads are
+ * inside the handler; sampler_fork_inside() says how many still are;
+ * sampler_fork_open(child) lets handlers sample again.
+ */
+unsigned int	sampler_fork_close(void);
+unsigned int	sampler_fork_inside(void);
+void		sampler_fork_open(int child);
 /* Does the calling thread's Python thread state hold the GIL? */
 int		sampler_holds_gil(const struct sampler_python *);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */

@@ -12,10 +12,12 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -743,7 +745,6 @@ END_TEST
 
 /* A sampler watching the loader's locks, as the preload sets it up. */
 static struct sampler	loader_s;
-static uint32_t		loader_tid;
 static sem_t		loader_in, loader_out;
 
 static void
@@ -759,17 +760,15 @@ loader_setup(void)
 	for (i = 0; i < n; i++)
 		loader_s.loader_lock[i] = locks[i];
 	loader_s.nloader_locks = (unsigned int)n;
-	loader_tid = (uint32_t)syscall(SYS_gettid);
 }
 
-/* Inside dl_iterate_phdr() the lock is ours: recursive, not busy to us. */
+/* Inside dl_iterate_phdr() the lock is ours, and busy all the same. */
 static int
 loader_inside(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)info;
 	(void)size;
-	*(int *)arg = sampler_loader_busy(&loader_s, loader_tid) * 10 +
-	    sampler_loader_busy(&loader_s, loader_tid + 1);
+	*(int *)arg = sampler_loader_busy(&loader_s);
 	return 1;
 }
 
@@ -796,9 +795,11 @@ loader_thread(void *arg)
 
 /*
  * The handler does not unwind while the loader's lock is taken by another
- * thread or half taken or given back (locked, no owner: the state in
- * which a thread interrupted in dlopen() hung on itself); it does while
- * the lock is free or held by the interrupted thread itself.
+ * thread, by the interrupted thread itself (another thread's handler may
+ * hold libunwind's cache lock and wait for it: test_fork_gate has one),
+ * or half taken or given back (locked, no owner: the state in which a
+ * thread interrupted in dlopen() hung on itself); it does while the lock
+ * is free.
  */
 START_TEST(test_loader_busy)
 {
@@ -806,37 +807,144 @@ START_TEST(test_loader_busy)
 	int		 inside = -1, fake[5];
 
 	loader_setup();
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 0);
 	dl_iterate_phdr(loader_inside, &inside);
-	ck_assert_int_eq(inside, 1);	/* ours: 0; another thread's: 1 */
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+	ck_assert_int_eq(inside, 1);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 0);
 
 	ck_assert_int_eq(sem_init(&loader_in, 0, 0), 0);
 	ck_assert_int_eq(sem_init(&loader_out, 0, 0), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, loader_thread, NULL), 0);
 	while (sem_wait(&loader_in) != 0)
 		;
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 1);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 1);
 	sem_post(&loader_out);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, loader_tid), 0);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 0);
 
-	/* The states in between: lock, count, owner. */
+	/* The states in between: lock word, count, owner. */
 	memset(fake, 0, sizeof fake);
 	loader_s.loader_lock[1] = fake;
 	loader_s.nloader_locks = 2;
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 0);
 	fake[0] = 1;			/* locked, owner not set yet */
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 1);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 1);
 	fake[1] = 1;
-	fake[2] = 7;			/* ours */
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
-	fake[0] = 2;			/* ours, another thread waiting */
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	fake[2] = 7;			/* owned */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 1);
+	fake[0] = 2;			/* owned, another thread waiting */
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 1);
 	fake[2] = 0;			/* owner cleared, not unlocked yet */
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 1);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 1);
+	fake[1] = 0;
 	fake[0] = 0;
-	ck_assert_int_eq(sampler_loader_busy(&loader_s, 7), 0);
+	ck_assert_int_eq(sampler_loader_busy(&loader_s), 0);
+}
+END_TEST
+
+/* Thread B of test_fork_gate: one SIGPROF to itself. */
+static atomic_int	gate_done;
+
+static void *
+gate_thread(void *arg)
+{
+	(void)arg;
+	pthread_kill(pthread_self(), SIGPROF);
+	atomic_store(&gate_done, 1);
+	return NULL;
+}
+
+static uint64_t
+gate_stat(_Atomic uint64_t *counter)
+{
+	return atomic_load(counter);
+}
+
+/* Wait up to 10 s for sampler_fork_inside() to say n. */
+static int
+gate_wait(unsigned int n)
+{
+	struct timespec	nap = { 0, 1000000 };
+	int		i;
+
+	for (i = 0; i < 10000; i++) {
+		if (sampler_fork_inside() == n)
+			return 1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+/*
+ * The fork() gate.  Thread B's handler is kept inside, unwinding, by the
+ * loader's lock that thread H holds (libunwind's caches are cold in this
+ * test's own process, so its first unwind needs dl_iterate_phdr(), which
+ * takes that lock; B holds libunwind's cache lock meanwhile, the lock a
+ * child of fork() used to inherit).  Closing the gate counts B; a signal
+ * while it is closed takes no sample and does not unwind (this thread
+ * would otherwise wait for H too), it counts "forking"; B leaves once H
+ * gives the lock back; after the gate opens, signals sample again.
+ */
+START_TEST(test_fork_gate)
+{
+	struct sigaction	 sa, prev;
+	struct timespec		 nap = { 0, 20000000 };
+	pthread_t		 b, h;
+	const char		*fork_env = getenv("CK_FORK");
+
+	if (fork_env != NULL && strcmp(fork_env, "no") == 0) {
+		/* Caches warmed by other tests: B need not wait for H. */
+		fprintf(stderr, "test_fork_gate: needs CK_FORK, skipped\n");
+		return;
+	}
+	setup_version(12);
+	set_top(make_frame(make_code("a", "a", "x.py", 1), 2, NULL));
+	s.native_depth = 64;
+	s.unwind = SAMPLER_UNWIND_STEP;
+	s.nloader_locks = 0;	/* B's handler waits for the loader's lock */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sampler_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGPROF, &sa, &prev), 0);
+	ck_assert_uint_eq(sampler_fork_inside(), 0);
+
+	ck_assert_int_eq(sem_init(&loader_in, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&loader_out, 0, 0), 0);
+	ck_assert_int_eq(pthread_create(&h, NULL, loader_thread, NULL), 0);
+	while (sem_wait(&loader_in) != 0)
+		;
+	sampler_set(&s);
+	ck_assert_int_eq(pthread_create(&b, NULL, gate_thread, NULL), 0);
+	ck_assert_msg(gate_wait(1), "B's handler never started");
+	nanosleep(&nap, NULL);
+	ck_assert_msg(!atomic_load(&gate_done), "B did not wait for H");
+	ck_assert_uint_eq(sampler_fork_close(), 1);
+
+	/* B's sample is counted as it starts. */
+	ck_assert_uint_eq(gate_stat(&s.stats.samples), 1);
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	ck_assert_uint_eq(gate_stat(&s.stats.forking), 1);
+	ck_assert_uint_eq(gate_stat(&s.stats.samples), 1);
+	ck_assert_uint_eq(sampler_fork_inside(), 1);
+
+	sem_post(&loader_out);
+	ck_assert_int_eq(pthread_join(h, NULL), 0);
+	ck_assert_int_eq(pthread_join(b, NULL), 0);
+	ck_assert_uint_eq(sampler_fork_inside(), 0);
+	ck_assert_uint_eq(sampler_fork_close(), 0);	/* still closed */
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	ck_assert_uint_eq(gate_stat(&s.stats.forking), 2);
+	ck_assert_uint_eq(gate_stat(&s.stats.samples), 1);
+	/* B's native stack was unwound. */
+	ck_assert_uint_eq(gate_stat(&s.stats.native_failed), 0);
+
+	sampler_fork_open(0);
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	ck_assert_uint_eq(gate_stat(&s.stats.samples), 2);
+	ck_assert_uint_eq(gate_stat(&s.stats.forking), 2);
+	sampler_set(NULL);
+	ck_assert_int_eq(sigaction(SIGPROF, &prev, NULL), 0);
 }
 END_TEST
 
@@ -852,6 +960,7 @@ main(void)
 	tcase_add_test(tc, test_histogram_buckets);
 	tcase_add_test(tc, test_sigprocmask_outside_handler);
 	tcase_add_test(tc, test_loader_busy);
+	tcase_add_test(tc, test_fork_gate);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
