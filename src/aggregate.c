@@ -50,6 +50,13 @@ static const char *aggregate_pseudo_names[PSEUDO_COUNT] = {
 #define KIND_PSEUDO	1
 #define KIND_NATIVE	2
 
+/* One step of the last path credited, and its node. */
+struct aggregate_last {
+	uint32_t	func;
+	int		line;
+	uint32_t	node;
+};
+
 struct aggregate_index {
 	/* Functions by identity: slots hold indexes, AGGREGATE_NONE free. */
 	uint32_t	*func_slots;
@@ -67,6 +74,15 @@ struct aggregate_index {
 	size_t		 nodes_size;
 	uint64_t	*node_hash;
 	size_t		 node_hash_size;
+
+	/*
+	 * The last path credited and its nodes: the next one shares a
+	 * prefix with it more often than not (stacks of one code path), and
+	 * that prefix's nodes need no lookup.
+	 */
+	struct aggregate_last	*last;
+	size_t			 last_n;
+	size_t			 last_size;
 
 	uint64_t	 serial;	/* stacks credited so far */
 	size_t		 sample_list_size;
@@ -255,6 +271,7 @@ aggregate_free(struct aggregate *agg)
 		free(ix->func_stamp);
 		free(ix->node_slots);
 		free(ix->node_hash);
+		free(ix->last);
 		free(ix);
 	}
 	free(agg);
@@ -1034,14 +1051,30 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 {
 	struct aggregate_index	*ix = agg->index;
 	uint32_t		 node = 0, f;
-	size_t			 i;
+	size_t			 i, same = 0;
 
+	/* A node is (parent, function, line): the same prefix, same nodes. */
+	while (same < n && same < ix->last_n &&
+	    path[same].func == ix->last[same].func &&
+	    path[same].line == ix->last[same].line)
+		same++;
+	if (array_grow(&ix->last, &ix->last_size, n, sizeof *ix->last) != 0)
+		return AGGREGATE_NONE;
 	ix->serial++;
 	agg->nodes[0].total += count;
 	for (i = 0; i < n; i++) {
-		node = aggregate_child(agg, node, &path[i]);
-		if (node == AGGREGATE_NONE)
-			return AGGREGATE_NONE;
+		if (i < same)
+			node = ix->last[i].node;
+		else {
+			node = aggregate_child(agg, node, &path[i]);
+			if (node == AGGREGATE_NONE) {
+				ix->last_n = 0;
+				return AGGREGATE_NONE;
+			}
+			ix->last[i].func = path[i].func;
+			ix->last[i].line = path[i].line;
+			ix->last[i].node = node;
+		}
 		agg->nodes[node].total += count;
 		f = path[i].func;
 		if (ix->func_stamp[f] != ix->serial) {
@@ -1049,6 +1082,7 @@ aggregate_credit(struct aggregate *agg, const struct aggregate_step *path,
 			agg->funcs[f].total += count;
 		}
 	}
+	ix->last_n = n;
 	agg->nodes[node].self += count;
 	agg->funcs[path[n - 1].func].self += count;
 	return node;

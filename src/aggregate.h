@@ -97,12 +97,12 @@ struct aggregate_node {
  * added: what the time-line formats (chrome, speedscope) and time windows
  * need.  Kept only with the keep_samples option.
  */
-struct aggregate_sample {
+struct aggregate_sample {	/* 32 bytes: there may be millions */
+	int64_t		time_us;	/* since that profile's start_mono_ns */
+	uint64_t	weight_ns;	/* time it stands for, 0 unknown (1.2) */
 	uint32_t	file;		/* profile, in the order added */
 	uint32_t	tid;		/* Linux thread id */
 	uint32_t	node;		/* leaf node of its stack */
-	int64_t		time_us;	/* since that profile's start_mono_ns */
-	uint64_t	weight_ns;	/* time it stands for, 0 unknown (1.2) */
 	unsigned int	flags;		/* SAMPLE_* (format.h, 1.2) */
 };
 

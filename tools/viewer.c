@@ -261,23 +261,103 @@ viewer_cmp_samples(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
-/* The sample indexes ordered by file, thread and time. */
+/* One thread of one file in viewer_by_thread(). */
+struct viewer_group {
+	uint32_t	file;
+	uint32_t	tid;
+	uint32_t	seen;	/* in order of first sample */
+	size_t		count;
+	size_t		end;	/* its samples' end in the order, once placed */
+};
+
+/* Order groups by file, then thread. */
+static int
+viewer_cmp_groups(const void *a, const void *b)
+{
+	const struct viewer_group	*x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/*
+ * The sample indexes ordered by file, thread, time and index, as
+ * viewer_cmp_samples() orders them.  Threads are few and each one's
+ * samples are nearly always in time order already: a counting sort by
+ * thread (stable, so in index order within one), then a sort of any
+ * thread whose times are out of order.
+ */
 uint32_t *
 viewer_by_thread(const struct aggregate *agg)
 {
-	uint32_t	*order;
-	size_t		 i;
+	const struct aggregate_sample	*sl = agg->sample_list;
+	struct viewer_group		*g = NULL, *bigger;
+	uint32_t			*order, *rank = NULL, *where = NULL;
+	size_t				 i, k, n = agg->nsample_list, ng = 0;
+	size_t				 cap = 0, last = 0, pos;
 
-	if (agg->nsample_list == 0 || agg->nsample_list > UINT32_MAX)
+	if (n == 0 || n > UINT32_MAX)
 		return NULL;
-	if ((order = malloc(agg->nsample_list * sizeof *order)) == NULL)
-		return NULL;
-	for (i = 0; i < agg->nsample_list; i++)
-		order[i] = (uint32_t)i;
-	viewer_sort_list = agg->sample_list;
-	qsort(order, agg->nsample_list, sizeof *order, viewer_cmp_samples);
+	if ((order = malloc(n * sizeof *order)) == NULL ||
+	    (rank = malloc(n * sizeof *rank)) == NULL)
+		goto fail;
+	/* Each sample's group (by first sample), from the last one's on. */
+	for (i = 0; i < n; i++) {
+		if (ng == 0 || g[last].file != sl[i].file ||
+		    g[last].tid != sl[i].tid) {
+			for (last = 0; last < ng; last++)
+				if (g[last].file == sl[i].file &&
+				    g[last].tid == sl[i].tid)
+					break;
+			if (last == ng) {
+				if (ng == cap) {
+					cap = cap ? cap * 2 : 16;
+					if ((bigger = realloc(g, cap *
+					    sizeof *g)) == NULL)
+						goto fail;
+					g = bigger;
+				}
+				g[ng].file = sl[i].file;
+				g[ng].tid = sl[i].tid;
+				g[ng].seen = (uint32_t)ng;
+				g[ng].count = 0;
+				ng++;
+			}
+		}
+		rank[i] = (uint32_t)last;
+		g[last].count++;
+	}
+	qsort(g, ng, sizeof *g, viewer_cmp_groups);
+	if ((where = malloc(ng * sizeof *where)) == NULL)
+		goto fail;
+	for (k = 0, pos = 0; k < ng; k++) {
+		where[g[k].seen] = (uint32_t)k;
+		g[k].end = pos;
+		pos += g[k].count;
+	}
+	for (i = 0; i < n; i++)
+		order[g[where[rank[i]]].end++] = (uint32_t)i;
+	viewer_sort_list = sl;
+	for (k = 0, pos = 0; k < ng; pos = g[k].end, k++) {
+		for (i = pos + 1; i < g[k].end; i++)
+			if (sl[order[i]].time_us < sl[order[i - 1]].time_us)
+				break;
+		if (i < g[k].end)
+			qsort(order + pos, g[k].end - pos, sizeof *order,
+			    viewer_cmp_samples);
+	}
 	viewer_sort_list = NULL;
+	free(where);
+	free(rank);
+	free(g);
 	return order;
+fail:
+	free(order);
+	free(where);
+	free(rank);
+	free(g);
+	return NULL;
 }
 
 /*

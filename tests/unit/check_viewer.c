@@ -694,6 +694,79 @@ START_TEST(test_walk)
 }
 END_TEST
 
+/* Whether sample a comes before sample b: file, thread, time, index. */
+static int
+by_thread_before(const struct aggregate_sample *sl, uint32_t a, uint32_t b)
+{
+	const struct aggregate_sample	*x = &sl[a], *y = &sl[b];
+
+	if (x->file != y->file || x->tid != y->tid)
+		return x->file < y->file ||
+		    (x->file == y->file && x->tid < y->tid);
+	return x->time_us < y->time_us || (x->time_us == y->time_us && a < b);
+}
+
+/*
+ * viewer_by_thread() orders every sample once, by file, thread, time and
+ * index: on sample lists of two files with interleaved threads (ids
+ * unordered, one in both files), times in order, with ties, out of order
+ * in one thread, reversed everywhere, and one sample.
+ */
+START_TEST(test_by_thread)
+{
+	static const uint32_t	 tids[] = { 70, 5, 900, 5, 12 };
+	struct aggregate	 agg;
+	struct aggregate_sample	*sl;
+	uint32_t		*got;
+	unsigned char		*seen;
+	unsigned int		 seed = 12345;
+	size_t			 i, n = _i == 4 ? 1 : 5000;
+
+	sl = calloc(n, sizeof *sl);
+	seen = calloc(n, 1);
+	ck_assert_ptr_nonnull(sl);
+	ck_assert_ptr_nonnull(seen);
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245 + 12345;
+		sl[i].tid = tids[(seed >> 16) % 5];
+		sl[i].file = sl[i].tid == 12 ? 0 : (seed >> 20) % 2;
+		switch (_i) {
+		case 0:
+		case 4:
+			sl[i].time_us = (int64_t)i * 10;
+			break;
+		case 1:
+			sl[i].time_us = (int64_t)(i / 7) * 10;	/* ties */
+			break;
+		case 2:
+			sl[i].time_us = (int64_t)i * 10;
+			if (sl[i].tid == 900 && i % 50 == 0)
+				sl[i].time_us -= 5000;
+			break;
+		default:
+			sl[i].time_us = (int64_t)(n - i) * 10;
+			break;
+		}
+	}
+	memset(&agg, 0, sizeof agg);
+	agg.sample_list = sl;
+	agg.nsample_list = n;
+	got = viewer_by_thread(&agg);
+	ck_assert_ptr_nonnull(got);
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_lt(got[i], n);
+		ck_assert_msg(!seen[got[i]], "sample %u twice", got[i]);
+		seen[got[i]] = 1;
+		if (i > 0)
+			ck_assert_msg(by_thread_before(sl, got[i - 1], got[i]),
+			    "sample %u before %u", got[i - 1], got[i]);
+	}
+	free(got);
+	free(seen);
+	free(sl);
+}
+END_TEST
+
 /* A flame graph merges the lines of a function; --icicle turns it over. */
 START_TEST(test_flamegraph_layout)
 {
@@ -754,6 +827,7 @@ main(void)
 	tcase_add_test(tc, test_chrome_whole_us);
 	tcase_add_test(tc, test_us_text);
 	tcase_add_test(tc, test_walk);
+	tcase_add_loop_test(tc, test_by_thread, 0, 5);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
