@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "viewer.h"
 
 #define VIEWER_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
@@ -292,7 +293,7 @@ uint32_t *
 viewer_by_thread(const struct aggregate *agg)
 {
 	const struct aggregate_sample	*sl = agg->sample_list;
-	struct viewer_group		*g = NULL, *bigger;
+	struct viewer_group		*g = NULL;
 	uint32_t			*order, *rank = NULL, *where = NULL;
 	size_t				 i, k, n = agg->nsample_list, ng = 0;
 	size_t				 cap = 0, last = 0, pos;
@@ -311,13 +312,9 @@ viewer_by_thread(const struct aggregate *agg)
 				    g[last].tid == sl[i].tid)
 					break;
 			if (last == ng) {
-				if (ng == cap) {
-					cap = cap ? cap * 2 : 16;
-					if ((bigger = realloc(g, cap *
-					    sizeof *g)) == NULL)
-						goto fail;
-					g = bigger;
-				}
+				if (array_grow(&g, &cap, ng + 1,
+				    sizeof *g) != 0)
+					goto fail;
 				g[ng].file = sl[i].file;
 				g[ng].tid = sl[i].tid;
 				g[ng].seen = (uint32_t)ng;
