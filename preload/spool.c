@@ -108,6 +108,7 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
 	    total ? LOAD(st->cost_sum) / total : 0);
+	writer_kv_u64(w, "handler_ns_total", LOAD(st->cost_sum));
 	/* Bucket bounds can exceed the largest cost seen: clamp to it. */
 	max = LOAD(st->cost_max);
 	p50 = spool_percentile(hist, total, .5);

@@ -531,6 +531,17 @@ def check_threads(res, minor, d, native):
     res.check("4 Python threads and the main thread all reported",
               not problems and not missing,
               problems + ["samples: %r" % counts] + stacks_text(prof))
+    # The handler's cost: the total over every sample is what the mean is
+    # taken from (the trailer reads its counters while the last signals
+    # may still arrive: allow 1%).
+    got = {k: prof.info_int(k) if prof else None for k in (
+        "samples", "handler_ns_total", "handler_ns_mean", "handler_ns_max")}
+    ok = None not in got.values() and got["samples"] > 0 and \
+        got["handler_ns_total"] >= got["handler_ns_max"] > 0 and \
+        abs(got["handler_ns_total"] / got["samples"] -
+            got["handler_ns_mean"]) <= max(1, got["handler_ns_mean"] / 100)
+    res.check("info's handler_ns_total is the mean times the samples, at "
+              "least the largest: %r" % got, not problems and ok, problems)
     if native is None:
         res.skip("no C compiler to build the native thread")
         return
