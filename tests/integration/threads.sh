@@ -57,7 +57,7 @@ else
 	tap_diag "$tmp/cc.log"
 fi
 
-# threads_one LABEL MINOR PYTHON: two checks.
+# threads_one LABEL MINOR PYTHON: three checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 threads_one() {
 	d=$tmp/$1
@@ -67,8 +67,8 @@ threads_one() {
 		pysig_profile "$d" PYSIG_RATE=1000 "$3" "$PYDIR/threads.py" "$spin"
 	fi
 	checkprof threads "$2" "$d" "$spin"
-	tap_feed "$1" 2 "$tmp/check.out"
+	tap_feed "$1" 3 "$tmp/check.out"
 }
 
-pysig_for_each_python 2 threads_one
+pysig_for_each_python 3 threads_one
 exit 0
