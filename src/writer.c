@@ -71,6 +71,8 @@ struct writer {
 	size_t			 arena_len;
 	size_t			 arena_size;
 	uint64_t		 next_stack;
+	uint64_t		*id_hash;	/* a stack's hash by its id */
+	size_t			 id_hash_size;
 
 	uint8_t			*code_bytes;
 	size_t			 code_bytes_len;
@@ -158,6 +160,7 @@ writer_free(struct writer *w)
 	free(w->buf);
 	free(w->slots);
 	free(w->arena);
+	free(w->id_hash);
 	free(w->code_bytes);
 	free(w->codes);
 	free(w);
@@ -477,8 +480,11 @@ writer_find_stack(struct writer *w, unsigned int flags,
 			return s;
 	}
 	if (array_grow(&w->arena, &w->arena_size, w->arena_len + n + nnative,
-	    sizeof *w->arena) != 0)
+	    sizeof *w->arena) != 0 ||
+	    array_grow(&w->id_hash, &w->id_hash_size, w->next_stack + 1,
+	    sizeof *w->id_hash) != 0)
 		return NULL;
+	w->id_hash[w->next_stack] = h;
 	s = &w->slots[i];
 	s->hash = h;
 	s->id = w->next_stack++;
@@ -630,11 +636,38 @@ writer_sample_native(struct writer *w, uint64_t time_ns, uint32_t tid,
 	    native, nnative, 0, 0);
 }
 
+/* Append a SAMPLE record of stack id. */
+static void
+writer_put_sample(struct writer *w, uint64_t time_ns, uint32_t tid,
+    uint64_t id, unsigned int sample_flags, uint64_t weight_ns)
+{
+	int64_t		now_us;
+	uint8_t		rec[64];
+	size_t		n;
+
+	/* Microseconds from the start, so rounding errors do not add up. */
+	now_us = (int64_t)(time_ns - w->start_mono_ns) / 1000;
+	n = 2;
+	n += format_put_varint(rec + n, format_zigzag(now_us - w->last_us));
+	n += format_put_varint(rec + n, tid);
+	n += format_put_varint(rec + n, id);
+	n += format_put_varint(rec + n, sample_flags);
+	n += format_put_varint(rec + n, weight_ns);
+	rec[0] = REC_SAMPLE;
+	rec[1] = (uint8_t)(n - 2);
+	if (writer_reserve(w, n) != 0)
+		return;
+	memcpy(w->buf + w->len, rec, n);
+	w->len += n;
+	w->last_us = now_us;
+	w->samples++;
+}
+
 /*
- * The same with the sample's state (SAMPLE_* flags) and the time it stands
- * for (0: unknown).
+ * A sample with its native stack, its state (SAMPLE_* flags) and the time
+ * it stands for (0: unknown); the stack's id or WRITER_NO_STACK.
  */
-void
+uint64_t
 writer_sample_state(struct writer *w, uint64_t time_ns, uint32_t tid,
     unsigned int stack_flags, const struct writer_frame *frames,
     unsigned int nframes, const uint64_t *native, unsigned int nnative,
@@ -642,9 +675,6 @@ writer_sample_state(struct writer *w, uint64_t time_ns, uint32_t tid,
 {
 	struct writer_stack	*s;
 	uint64_t		 id = 0;
-	int64_t			 now_us;
-	uint8_t			 rec[64];
-	size_t			 n;
 
 	if (w->kv_open)
 		writer_kv_end(w);
@@ -663,30 +693,46 @@ writer_sample_state(struct writer *w, uint64_t time_ns, uint32_t tid,
 		    nnative);
 		if (s == NULL) {
 			w->lost += 16;
-			return;
+			return WRITER_NO_STACK;
 		}
 		if (s->defined == WRITER_UNDEFINED &&
 		    writer_stack_record(w, s) != 0)
-			return;
+			return WRITER_NO_STACK;
 		id = s->id;
 	}
+	writer_put_sample(w, time_ns, tid, id, sample_flags, weight_ns);
+	return id;
+}
 
-	/* Microseconds from the start, so rounding errors do not add up. */
-	now_us = (int64_t)(time_ns - w->start_mono_ns) / 1000;
-	n = 2;
-	n += format_put_varint(rec + n, format_zigzag(now_us - w->last_us));
-	n += format_put_varint(rec + n, tid);
-	n += format_put_varint(rec + n, id);
-	n += format_put_varint(rec + n, sample_flags);
-	n += format_put_varint(rec + n, weight_ns);
-	rec[0] = REC_SAMPLE;
-	rec[1] = (uint8_t)(n - 2);
-	if (writer_reserve(w, n) != 0)
+/*
+ * A sample of a stack written before, by its id: defined again first if a
+ * failed flush lost its definition.
+ */
+void
+writer_sample_again(struct writer *w, uint64_t time_ns, uint32_t tid,
+    uint64_t id, unsigned int sample_flags, uint64_t weight_ns)
+{
+	struct writer_stack	*s = NULL;
+	size_t			 i, mask;
+
+	if (w->kv_open)
+		writer_kv_end(w);
+	if (id >= w->next_stack)
 		return;
-	memcpy(w->buf + w->len, rec, n);
-	w->len += n;
-	w->last_us = now_us;
-	w->samples++;
+	if (id != 0) {
+		mask = w->nslots - 1;
+		for (i = w->id_hash[id] & mask; w->slots[i].id != 0;
+		    i = (i + 1) & mask) {
+			if (w->slots[i].id == id) {
+				s = &w->slots[i];
+				break;
+			}
+		}
+		if (s == NULL || (s->defined == WRITER_UNDEFINED &&
+		    writer_stack_record(w, s) != 0))
+			return;
+	}
+	writer_put_sample(w, time_ns, tid, id, sample_flags, weight_ns);
 }
 
 /* Number of distinct stacks so far. */

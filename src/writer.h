@@ -55,13 +55,19 @@ void		 writer_sample_native(struct writer *, uint64_t time_ns,
 		     const uint64_t *native, unsigned int nnative);
 /*
  * The same with the sample's state (SAMPLE_* flags, format.h) and the time
- * it stands for in ns (0: unknown).
+ * it stands for in ns (0: unknown).  Return the stack's id, for
+ * writer_sample_again(), or WRITER_NO_STACK if it could not be kept.
  */
-void		 writer_sample_state(struct writer *, uint64_t time_ns,
+#define WRITER_NO_STACK	UINT64_MAX
+uint64_t	 writer_sample_state(struct writer *, uint64_t time_ns,
 		     uint32_t tid, unsigned int stack_flags,
 		     const struct writer_frame *, unsigned int nframes,
 		     const uint64_t *native, unsigned int nnative,
 		     unsigned int sample_flags, uint64_t weight_ns);
+/* A sample of a stack written before, by the id that call returned. */
+void		 writer_sample_again(struct writer *, uint64_t time_ns,
+		     uint32_t tid, uint64_t id, unsigned int sample_flags,
+		     uint64_t weight_ns);
 /*
  * Append a THREAD record: flags THREAD_STARTED and THREAD_ENDED say which
  * of start_ns and end_ns (CLOCK_MONOTONIC) are known; names may be "".

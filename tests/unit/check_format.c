@@ -909,6 +909,148 @@ START_TEST(test_threads_round_trip)
 }
 END_TEST
 
+/* A writer with its header and CODE "one" flushed to fd. */
+static struct writer *
+flushed_writer(int fd)
+{
+	struct writer	*w = writer_create(fd, START_NS);
+
+	ck_assert_ptr_nonnull(w);
+	writer_file_header(w);
+	writer_kv_begin(w, REC_HEADER);
+	writer_kv(w, "k", "v");
+	writer_kv_end(w);
+	writer_code(w, 1, 1, 0, 0, "one", 3, "x.py", 4, NULL, 0);
+	ck_assert_int_eq(writer_flush(w), 0);
+	return w;
+}
+
+/* Limit the size of files written (0: no limit). */
+static void
+fsize_limit(uint64_t bytes)
+{
+	struct rlimit	rl;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = bytes != 0 ? (rlim_t)bytes : rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/*
+ * Write an empty TRAILER, flush, free w and parse fd's file; *data holds
+ * the bytes read, to free after the profile.
+ */
+static struct reader_profile *
+finish_parse(struct writer *w, int fd, uint8_t **data)
+{
+	size_t	len;
+
+	writer_kv_begin(w, REC_TRAILER);
+	writer_kv_end(w);
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_free(w);
+	*data = slurp(fd, &len);
+	return parse_ok(*data, len);
+}
+
+/*
+ * writer_sample_state() returns the stack's id; writer_sample_again()
+ * writes another sample of it, with its own time, thread, state and
+ * weight, also after a flush.  An empty stack is id 0.
+ */
+START_TEST(test_sample_again)
+{
+	struct writer_frame	 f = { 1u << 1, 2 }, g[2] = { { 2u << 1, 5 },
+				    { 1u << 1, 3 } };
+	struct reader_profile	*p;
+	struct writer		*w;
+	uint8_t			*data;
+	size_t			 len;
+	uint64_t		 idf, idg, id0;
+	int			 fd = tmp_fd();
+
+	w = flushed_writer(fd);
+	writer_code(w, 2, 1, LINETABLE_NONE, 0, "two", 3, "x.py", 4, NULL, 0);
+	idf = writer_sample_state(w, START_NS + 1000000, 7, 0, &f, 1, NULL, 0,
+	    SAMPLE_STATE, 1000000);
+	idg = writer_sample_state(w, START_NS + 2000000, 8, 0, g, 2, NULL, 0,
+	    SAMPLE_STATE, 1000000);
+	id0 = writer_sample_state(w, START_NS + 2500000, 9, 0, NULL, 0, NULL,
+	    0, SAMPLE_STATE, 1000000);
+	ck_assert_uint_ne(idf, WRITER_NO_STACK);
+	ck_assert_uint_ne(idg, WRITER_NO_STACK);
+	ck_assert_uint_ne(idf, idg);
+	ck_assert_uint_ne(idf, 0);
+	ck_assert_uint_eq(id0, 0);
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_sample_again(w, START_NS + 9000000, 7, idf,
+	    SAMPLE_STATE | SAMPLE_IDLE, 7000000);
+	writer_sample_again(w, START_NS + 10000000, 8, idg, SAMPLE_STATE,
+	    3000000);
+	ck_assert_int_eq(writer_flush(w), 0);
+	writer_free(w);
+	data = slurp(fd, &len);
+	close(fd);
+
+	p = parse_ok(data, len);
+	ck_assert_uint_eq(p->nsamples, 5);
+	ck_assert_uint_eq(p->sample_stack[3], p->sample_stack[0]);
+	ck_assert_uint_eq(p->sample_stack[4], p->sample_stack[1]);
+	ck_assert_uint_ne(p->sample_stack[3], p->sample_stack[4]);
+	ck_assert_uint_eq(p->sample_tid[3], 7);
+	ck_assert_uint_eq(p->sample_tid[4], 8);
+	ck_assert_uint_eq(p->sample_flags[3], SAMPLE_STATE | SAMPLE_IDLE);
+	ck_assert_uint_eq(p->sample_weight[3], 7000000);
+	ck_assert_uint_eq(p->sample_weight[4], 3000000);
+	reader_free(p);
+	free(data);
+}
+END_TEST
+
+/*
+ * A stack whose definition a failed flush lost is defined again by
+ * writer_sample_again(), which needs no frames to do it.
+ */
+START_TEST(test_sample_again_redefines)
+{
+	struct writer		*w;
+	struct reader_profile	*p;
+	struct writer_frame	 f[2] = { { 1 << 1, 0 }, { 2 << 1, 4 } };
+	uint8_t			*data;
+	uint64_t		 before, id;
+	int			 fd = tmp_fd();
+
+	w = flushed_writer(fd);
+	writer_code(w, 2, 2, 0, 0, "two", 3, "x.py", 4, NULL, 0);
+	ck_assert_int_eq(writer_flush(w), 0);
+	before = writer_bytes(w);
+
+	fsize_limit(before + 10);
+	id = writer_sample_state(w, START_NS + 1000, 7, 0, f, 2, NULL, 0,
+	    SAMPLE_STATE, 1000000);
+	ck_assert_uint_ne(id, WRITER_NO_STACK);
+	ck_assert_int_eq(writer_flush(w), -EFBIG);
+	ck_assert_uint_eq(writer_bytes(w), before);
+
+	fsize_limit(0);
+	writer_sample_again(w, START_NS + 9000, 7, id,
+	    SAMPLE_STATE | SAMPLE_IDLE, 8000000);
+	/* Not an id the writer gave: nothing written. */
+	writer_sample_again(w, START_NS + 9500, 7, id + 1, SAMPLE_STATE, 1);
+	p = finish_parse(w, fd, &data);
+	ck_assert_uint_eq(p->nsamples, 1);
+	ck_assert_uint_eq(p->sample_weight[0], 8000000);
+	ck_assert_uint_eq(p->sample_flags[0], SAMPLE_STATE | SAMPLE_IDLE);
+	ck_assert_uint_eq(p->stacks[p->sample_stack[0]].nframes, 2);
+	ck_assert_str_eq(p->codes[p->stacks[p->sample_stack[0]].frames[1].code].name,
+	    "two");
+	reader_free(p);
+	free(data);
+	close(fd);
+}
+END_TEST
+
 /* A 1.1 SAMPLE has no weight: 0, unknown. */
 START_TEST(test_sample_without_weight)
 {
@@ -1157,25 +1299,15 @@ START_TEST(test_flush_redefines)
 	struct writer		*w;
 	struct reader_profile	*p;
 	struct writer_frame	 f[2] = { { 1 << 1, 0 }, { 2 << 1, 4 } };
-	struct rlimit		 rl;
 	uint8_t			*data;
 	size_t			 len, i;
 	uint64_t		 before;
 	int			 fd = tmp_fd();
 
-	signal(SIGXFSZ, SIG_IGN);
-	w = writer_create(fd, START_NS);
-	writer_file_header(w);
-	writer_kv_begin(w, REC_HEADER);
-	writer_kv(w, "k", "v");
-	writer_kv_end(w);
-	writer_code(w, 1, 1, 0, 0, "one", 3, "x.py", 4, NULL, 0);
-	ck_assert_int_eq(writer_flush(w), 0);
+	w = flushed_writer(fd);
 	before = writer_bytes(w);
 
-	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-	rl.rlim_cur = before + 100;
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	fsize_limit(before + 100);
 	writer_code(w, 2, 2, 0, 0, "two", 3, "x.py", 4, NULL, 0);
 	for (i = 0; i < 100; i++)
 		writer_sample(w, START_NS + i * 1000, 7, 0, f, 2);
@@ -1184,8 +1316,7 @@ START_TEST(test_flush_redefines)
 	ck_assert_uint_eq((uint64_t)lseek(fd, 0, SEEK_END), before);
 	ck_assert_uint_gt(writer_lost_bytes(w), 100);
 
-	rl.rlim_cur = rl.rlim_max;
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	fsize_limit(0);
 	for (i = 0; i < 10; i++)
 		writer_sample(w, START_NS + (100 + i) * 1000, 7, 0, f, 2);
 	writer_kv_begin(w, REC_TRAILER);
@@ -1218,7 +1349,7 @@ START_TEST(test_flush_forgets_bases)
 	struct writer_frame	 f[3];
 	struct rlimit		 rl;
 	uint8_t			*data;
-	size_t			 len, i;
+	size_t			 i;
 	int			 fd = tmp_fd();
 
 	signal(SIGXFSZ, SIG_IGN);
@@ -1253,13 +1384,7 @@ START_TEST(test_flush_forgets_bases)
 		f[0].ref = (uint32_t)(1 + i) << 1;
 		writer_sample(w, START_NS + i * 1000, 7, 0, f, 3);
 	}
-	writer_kv_begin(w, REC_TRAILER);
-	writer_kv_end(w);
-	ck_assert_int_eq(writer_flush(w), 0);
-	writer_free(w);
-
-	data = slurp(fd, &len);
-	p = parse_ok(data, len);
+	p = finish_parse(w, fd, &data);
 	ck_assert_uint_eq(p->nsamples, 2);
 	reader_free(p);
 	free(data);
@@ -1406,6 +1531,8 @@ main(void)
 	tcase_add_test(tc, test_corrupt_length);
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_threads_round_trip);
+	tcase_add_test(tc, test_sample_again);
+	tcase_add_test(tc, test_sample_again_redefines);
 	tcase_add_test(tc, test_sample_without_weight);
 	tcase_add_test(tc, test_bad_thread);
 	tcase_add_test(tc, test_not_a_profile);
