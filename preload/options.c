@@ -137,6 +137,8 @@ options_load(struct options *cfg)
 	cfg->toggle_signal = options_signal();
 	cfg->native_depth = options_uint("PYSIG_NATIVE_DEPTH",
 	    OPTIONS_NATIVE_DEPTH_DEFAULT, 1, OPTIONS_NATIVE_DEPTH_MAX);
+	cfg->idle_slowdown = options_uint("PYSIG_IDLE_SLOWDOWN",
+	    OPTIONS_IDLE_SLOWDOWN_DEFAULT, 1, OPTIONS_IDLE_SLOWDOWN_MAX);
 	s = getenv("PYSIG_MODE");
 	if (s == NULL || *s == '\0' || strcmp(s, "cpu") == 0)
 		cfg->wall = 0;

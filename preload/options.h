@@ -12,6 +12,8 @@
 #define OPTIONS_DEPTH_MAX	4096
 #define OPTIONS_NATIVE_DEPTH_DEFAULT	512
 #define OPTIONS_NATIVE_DEPTH_MAX	1024	/* SAMPLER_MAX_NATIVE */
+#define OPTIONS_IDLE_SLOWDOWN_DEFAULT	10
+#define OPTIONS_IDLE_SLOWDOWN_MAX	1000
 
 /* How native stacks are unwound (PYSIG_UNWIND). */
 enum options_unwind {
@@ -23,6 +25,7 @@ struct options {
 	char		output[PATH_MAX];
 	unsigned int	rate;		/* samples per second of the clock */
 	int		wall;		/* PYSIG_MODE=wall: wall-clock timers */
+	unsigned int	idle_slowdown;	/* PYSIG_IDLE_SLOWDOWN, 1: none */
 	int		follow;		/* PYSIG_FOLLOW: profile child processes */
 	uint64_t	delay_ns;	/* PYSIG_DELAY */
 	uint64_t	duration_ns;	/* PYSIG_DURATION, 0: no limit */

@@ -345,6 +345,8 @@ preload_header(struct writer *w)
 	writer_kv(w, "clock", preload.opt.wall ? "monotonic" : "thread-cputime");
 	writer_kv(w, "timers", "per-thread");
 	writer_kv_u64(w, "rate", preload.opt.rate);
+	if (preload.opt.wall)
+		writer_kv_u64(w, "idle_slowdown", preload.opt.idle_slowdown);
 	writer_kv_u64(w, "delay_ns", preload.opt.delay_ns);
 	if (preload.opt.duration_ns != 0)
 		writer_kv_u64(w, "sampling_ns", preload.opt.duration_ns);
@@ -647,6 +649,7 @@ preload_child(void)
 	preload_sampler->nloader_locks = copy.nloader_locks;
 	preload_sampler->wall = copy.wall;
 	preload_sampler->period_ns = copy.period_ns;
+	preload_sampler->idle_slowdown = copy.idle_slowdown;
 	preload_sampler->from_ns = copy.from_ns;
 	preload_sampler->until_ns = copy.until_ns;
 	atomic_store(&preload_sampler->paused, atomic_load(&copy.paused));
@@ -849,7 +852,8 @@ preload_start_timer(void)
 	 * and are deleted by execve(), so no other program gets our SIGPROF.
 	 */
 	preload_api_init();
-	if ((error = timers_init(preload.opt.wall, preload_sampler->period_ns,
+	if ((error = timers_init(preload.opt.wall,
+	    preload_sampler->idle_slowdown > 1, preload_sampler->period_ns,
 	    preload_thread_event, preload_thread_name)) != 0 ||
 	    (error = timers_start()) != 0)
 		return error;
@@ -903,6 +907,8 @@ preload_init(void)
 	preload_sampler->max_depth = preload.opt.max_depth;
 	preload_sampler->wall = preload.opt.wall;
 	preload_sampler->period_ns = 1000000000ULL / preload.opt.rate;
+	preload_sampler->idle_slowdown = preload.opt.wall ?
+	    preload.opt.idle_slowdown : 1;
 	/* PYSIG_DELAY and PYSIG_DURATION: the window the handler samples. */
 	preload_sampler->from_ns = preload_clock(CLOCK_MONOTONIC) +
 	    preload.opt.delay_ns;

@@ -33,6 +33,72 @@
 #define SPOOL_STATS_NS	1000000000ULL
 #define SPOOL_BOUNDS	4	/* flush ends kept to cut back to */
 
+/*
+ * The id of each thread's last stack in the file, for SAMPLE_REC_REPEAT:
+ * an open-addressing table by thread id (0: a free slot), at most half
+ * full.  The spool's own memory.
+ */
+struct spool_last {
+	uint32_t	tid;
+	uint64_t	id;
+};
+
+static struct spool_last	*spool_last;
+static size_t			 spool_nlast;
+static size_t			 spool_last_size;	/* a power of two */
+
+/* The slot of tid: its own, or the free one where it would go. */
+static struct spool_last *
+spool_last_slot(struct spool_last *t, size_t size, uint32_t tid)
+{
+	size_t	i = (tid * 2654435761u) & (size - 1);
+
+	while (t[i].tid != 0 && t[i].tid != tid)
+		i = (i + 1) & (size - 1);
+	return &t[i];
+}
+
+/* Remember tid's last stack (dropped if memory runs out). */
+static void
+spool_last_set(uint32_t tid, uint64_t id)
+{
+	struct spool_last	*t, *e;
+	size_t			 size, i;
+
+	if (tid == 0)
+		return;
+	if (2 * (spool_nlast + 1) > spool_last_size) {
+		size = spool_last_size != 0 ? 2 * spool_last_size : 64;
+		if ((t = calloc(size, sizeof *t)) == NULL)
+			return;
+		for (i = 0; i < spool_last_size; i++) {
+			if (spool_last[i].tid != 0)
+				*spool_last_slot(t, size, spool_last[i].tid) =
+				    spool_last[i];
+		}
+		free(spool_last);
+		spool_last = t;
+		spool_last_size = size;
+	}
+	e = spool_last_slot(spool_last, spool_last_size, tid);
+	if (e->tid == 0)
+		spool_nlast++;
+	e->tid = tid;
+	e->id = id;
+}
+
+/* tid's last stack, or WRITER_NO_STACK. */
+static uint64_t
+spool_last_get(uint32_t tid)
+{
+	struct spool_last	*e;
+
+	if (spool_last_size == 0 || tid == 0)
+		return WRITER_NO_STACK;
+	e = spool_last_slot(spool_last, spool_last_size, tid);
+	return e->tid == tid ? e->id : WRITER_NO_STACK;
+}
+
 /* Nanoseconds on a clock. */
 static uint64_t
 spool_clock(clockid_t clock)
@@ -104,6 +170,10 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	writer_kv_u64(w, "paused", LOAD(st->paused));
 	writer_kv_u64(w, "forking", LOAD(st->forking));
 	writer_kv_u64(w, "toggles", LOAD(st->toggles));
+	if (sp->wall) {
+		writer_kv_u64(w, "idle_slow", LOAD(st->idle_slow));
+		writer_kv_u64(w, "idle_wakes", LOAD(st->idle_wakes));
+	}
 	writer_kv_u64(w, "sampling", !LOAD(sh->sampler.paused));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",
@@ -226,11 +296,20 @@ spool_drain(struct spool *sp, struct spool_shared *sh, struct writer *w)
 			    s->nframes * sizeof(struct writer_frame)) {
 				spool_check_native(sp, w, s->native,
 				    s->nnative);
-				writer_sample_state(w, s->time_ns, s->tid,
-				    s->flags, sample_stack_frames(s),
-				    s->nframes, s->native, s->nnative,
-				    s->sample_flags, s->weight_ns);
+				spool_last_set(s->tid, writer_sample_state(w,
+				    s->time_ns, s->tid, s->flags,
+				    sample_stack_frames(s), s->nframes,
+				    s->native, s->nnative, s->sample_flags,
+				    s->weight_ns));
 			}
+		} else if (type == SAMPLE_REC_REPEAT && len >= sizeof(struct
+		    sample_repeat)) {
+			const struct sample_repeat *rp = p;
+			uint64_t id = spool_last_get(rp->tid);
+
+			if (id != WRITER_NO_STACK)
+				writer_sample_again(w, rp->time_ns, rp->tid,
+				    id, rp->sample_flags, rp->weight_ns);
 		} else if (type == SPOOL_REC_THREAD && len >= sizeof(struct
 		    spool_thread_event)) {
 			const struct spool_thread_event *e = p;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "sample.h"
 #include "sigchain.h"
 #include "timers.h"
 
@@ -33,10 +34,12 @@
 #define sigev_notify_thread_id	_sigev_un._tid
 #endif
 
-/* One thread's timer. */
+/* One thread's timer, and its wake timer (sampler_thread_timers()). */
 struct timers_slot {
 	pid_t	tid;
 	timer_t	timer;
+	timer_t	wake;
+	int	has_wake;
 	int	own;	/* armed by the wrapper: the thread deletes it */
 };
 
@@ -55,6 +58,7 @@ static struct {
 	int			 ready;		/* timers_init() done */
 	_Atomic int		 running;	/* new threads get a timer */
 	int			 wall;
+	int			 wake;		/* threads get wake timers */
 	uint64_t		 period_ns;
 	timers_event_fn		 event;
 	timers_name_fn		 name;
@@ -85,38 +89,68 @@ timers_thread_clock(pid_t tid)
 	return (clockid_t)((~(unsigned int)tid << 3) | 6);
 }
 
-/* Create and arm a timer signalling tid; caller holds the lock. */
+/*
+ * Create a timer on clock signalling tid with sigchain_cookie[cookie].
+ * 0 or -errno.
+ */
 static int
-timers_add(pid_t tid, int own)
+timers_create(clockid_t clock, pid_t tid, int cookie, timer_t *timer)
 {
-	struct sigevent		sev;
-	struct itimerspec	its;
-	timer_t			timer;
-	clockid_t		clock;
-	int			error;
+	struct sigevent	sev;
 
-	if (array_grow(&timers.slots, &timers.size, timers.nslots + 1,
-	    sizeof *timers.slots) != 0)
-		return -ENOMEM;
 	memset(&sev, 0, sizeof sev);
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = SIGPROF;
 	sev.sigev_notify_thread_id = tid;
 	/* Tells our signals from the program's (src/sigchain.c). */
-	sev.sigev_value.sival_ptr = &sigchain_cookie;
-	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
-	if (timer_create(clock, &sev, &timer) != 0)
+	sev.sigev_value.sival_ptr = &sigchain_cookie[cookie];
+	if (timer_create(clock, &sev, timer) != 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Create and arm a timer signalling tid; caller holds the lock.  In wall
+ * mode the calling thread's own timer comes with a wake timer on its CPU
+ * clock, disarmed, and both are given to the handler.
+ */
+static int
+timers_add(pid_t tid, int own)
+{
+	struct itimerspec	its;
+	timer_t			timer, wake = 0;
+	clockid_t		clock;
+	int			error, has_wake = 0;
+
+	if (array_grow(&timers.slots, &timers.size, timers.nslots + 1,
+	    sizeof *timers.slots) != 0)
+		return -ENOMEM;
+	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
+	if ((error = timers_create(clock, tid, SIGCHAIN_TICK, &timer)) != 0)
+		return error;
+	/* Without it the thread is sampled at the full rate throughout. */
+	if (timers.wake && tid == timers_gettid() &&
+	    timers_create(timers_thread_clock(tid), tid, SIGCHAIN_WAKE,
+	    &wake) == 0) {
+		has_wake = 1;
+		sampler_thread_timers(timer, wake);
+	}
 	its.it_interval.tv_sec = (time_t)(timers.period_ns / 1000000000ULL);
 	its.it_interval.tv_nsec = (long)(timers.period_ns % 1000000000ULL);
 	its.it_value = its.it_interval;
 	if (timer_settime(timer, 0, &its, NULL) != 0) {
 		error = errno;
+		if (has_wake) {
+			sampler_thread_timers_clear();
+			timer_delete(wake);
+		}
 		timer_delete(timer);
 		return -error;
 	}
 	timers.slots[timers.nslots].tid = tid;
 	timers.slots[timers.nslots].timer = timer;
+	timers.slots[timers.nslots].wake = wake;
+	timers.slots[timers.nslots].has_wake = has_wake;
 	timers.slots[timers.nslots].own = own;
 	timers.nslots++;
 	if (!own)
@@ -124,10 +158,19 @@ timers_add(pid_t tid, int own)
 	return 0;
 }
 
-/* Delete slot i's timer and drop the slot; caller holds the lock. */
+/*
+ * Delete slot i's timers and drop the slot; caller holds the lock.  A
+ * wake timer's thread is the caller (the end of a thread, timers_stop()
+ * in the thread that started them) or gone (timers_reap()).
+ */
 static void
 timers_remove(size_t i)
 {
+	if (timers.slots[i].has_wake) {
+		if (timers.slots[i].tid == timers_gettid())
+			sampler_thread_timers_clear();
+		timer_delete(timers.slots[i].wake);
+	}
 	timer_delete(timers.slots[i].timer);
 	if (!timers.slots[i].own)
 		timers.foreign--;
@@ -270,7 +313,7 @@ timers_child(void)
 
 /* Prepare the timers. */
 int
-timers_init(int wall, uint64_t period_ns, timers_event_fn event,
+timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn event,
     timers_name_fn name)
 {
 	int	error;
@@ -287,6 +330,7 @@ timers_init(int wall, uint64_t period_ns, timers_event_fn event,
 		return -error;
 	}
 	timers.wall = wall;
+	timers.wake = wall && wake;
 	timers.period_ns = period_ns;
 	timers.event = event;
 	timers.name = name;

@@ -6,7 +6,10 @@
  * /proc/self/task; threads created later are armed by a pthread_create()
  * wrapper in the new thread itself, and their timer is deleted when the
  * thread ends (a thread-specific key's destructor, which runs on return,
- * pthread_exit() and cancellation alike).  Normal context only.
+ * pthread_exit() and cancellation alike).  In wall mode, the threads that
+ * arm their own timer (all but those found at start) also get a wake timer
+ * on their CPU clock, which lets the handler sample them less often while
+ * they wait (sampler_thread_timers(), src/sample.h).  Normal context only.
  */
 
 #ifndef PYSIG_TIMERS_H
@@ -36,10 +39,12 @@ typedef void (*timers_name_fn)(char *buf, size_t size);
 #define TIMERS_NAME_MAX	64
 
 /*
- * Prepare: wall clock or thread CPU clocks, the period in ns, the callbacks
- * for thread events and names (either may be NULL).  0 or -errno.
+ * Prepare: wall clock or thread CPU clocks; in wall mode, whether threads
+ * get wake timers (sampler_thread_timers(), src/sample.h); the period in
+ * ns, the callbacks for thread events and names (either may be NULL).
+ * 0 or -errno.
  */
-int	timers_init(int wall, uint64_t period_ns, timers_event_fn,
+int	timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn,
 	    timers_name_fn);
 /*
  * Arm a timer for every thread alive now and for every thread created

@@ -31,6 +31,7 @@
 #include "guard.h"
 #include "pystr.h"
 #include "sample.h"
+#include "sigchain.h"
 
 #define PEEK(type, addr)	(*(const volatile type *)(uintptr_t)(addr))
 
@@ -63,6 +64,18 @@ static __thread uint32_t		 sampler_tid;
 static __thread struct sampler_memo	 sampler_memo[SAMPLER_MEMO];
 /* Wall mode: this thread's CPU clock at its previous sample. */
 static __thread uint64_t		 sampler_cpu_last;
+/*
+ * Wall mode: this thread's timers (sampler_thread_timers()), whether it is
+ * sampled at the idle rate, its idle samples in a row at the full rate, and
+ * the time and state of its previous sample.
+ */
+static __thread timer_t			 sampler_tick_timer;
+static __thread timer_t			 sampler_wake_timer;
+static __thread volatile sig_atomic_t	 sampler_timers_set;
+static __thread int			 sampler_slow;
+static __thread unsigned int		 sampler_idle_run;
+static __thread uint64_t		 sampler_last_ns;
+static __thread unsigned int		 sampler_last_flags;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -90,6 +103,7 @@ struct sampler_walk {
 	unsigned int		 flags;
 	unsigned int		 sample_flags;	/* SAMPLE_* */
 	uint64_t		 weight_ns;	/* time the sample stands for */
+	int			 woken;		/* by the wake timer: running */
 	uintptr_t		 last_code;
 	uint32_t		 last_id;
 	uint32_t		 epoch;
@@ -113,6 +127,33 @@ sampler_forget_tid(void)
 	sampler_tid = 0;
 	sampler_cpu_last = 0;
 	memset(sampler_memo, 0, sizeof sampler_memo);
+	sampler_thread_timers_clear();
+	sampler_last_ns = 0;
+	sampler_last_flags = 0;
+}
+
+/* Give the handler the calling thread's timers (normal context). */
+void
+sampler_thread_timers(timer_t tick, timer_t wake)
+{
+	sampler_timers_set = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	sampler_tick_timer = tick;
+	sampler_wake_timer = wake;
+	sampler_slow = 0;
+	sampler_idle_run = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	sampler_timers_set = 1;
+}
+
+/* Take them back before they are deleted (normal context). */
+void
+sampler_thread_timers_clear(void)
+{
+	sampler_timers_set = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	sampler_slow = 0;
+	sampler_idle_run = 0;
 }
 
 /* Monotonic time in nanoseconds. */
@@ -660,15 +701,128 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
  * read per sample: a system call, not the vDSO.
  */
 static unsigned int
-sampler_state(uint64_t weight_ns)
+sampler_state(uint64_t weight_ns, int woken)
 {
 	uint64_t	cpu = sampler_cpu(), ran = cpu - sampler_cpu_last;
 	int		first = sampler_cpu_last == 0;
 
 	sampler_cpu_last = cpu;
-	if (!first && ran < weight_ns / 2)
+	if (!first && !woken && ran < weight_ns / 2)
 		return SAMPLE_STATE | SAMPLE_IDLE;
 	return SAMPLE_STATE;
+}
+
+/*
+ * Sample the calling thread every period (slow: every idle_slowdown
+ * periods, and arm the wake timer for one period of its CPU time; else
+ * disarm it).  0, or -1 with nothing changed.
+ */
+static int
+sampler_pace(const struct sampler *s, int slow)
+{
+	struct itimerspec	its, wake;
+	uint64_t		ns = s->period_ns *
+				    (slow ? s->idle_slowdown : 1);
+
+	its.it_interval.tv_sec = (time_t)(ns / 1000000000ULL);
+	its.it_interval.tv_nsec = (long)(ns % 1000000000ULL);
+	its.it_value = its.it_interval;
+	memset(&wake, 0, sizeof wake);
+	if (slow) {
+		wake.it_interval.tv_sec = (time_t)(s->period_ns / 1000000000ULL);
+		wake.it_interval.tv_nsec = (long)(s->period_ns % 1000000000ULL);
+		wake.it_value = wake.it_interval;
+	}
+	if (timer_settime(sampler_wake_timer, 0, &wake, NULL) != 0)
+		return -1;
+	if (timer_settime(sampler_tick_timer, 0, &its, NULL) != 0) {
+		if (slow) {
+			memset(&wake, 0, sizeof wake);
+			(void)timer_settime(sampler_wake_timer, 0, &wake,
+			    NULL);
+		}
+		return -1;
+	}
+	sampler_slow = slow;
+	return 0;
+}
+
+/*
+ * A signal to a thread sampled at the idle rate.  If it has run since its
+ * previous sample (the wake timer says one period of CPU time; a tick
+ * finds half of one or more), the time since is split: what it ran,
+ * which this sample stands for, and before that what it waited, at its
+ * previous stack (a SAMPLE_REC_REPEAT record); and it is back at the full
+ * rate (sampler_repace()).  Otherwise the sample stands for idle_slowdown
+ * periods, and those of the expirations missed.  Less than half a period
+ * is what any signal costs a waiting thread: in Python's time.sleep()
+ * the interrupted wait takes the GIL to run signal handlers, for up to a
+ * few hundred microseconds on a loaded machine.
+ */
+static void
+sampler_slow_sample(struct sampler *s, struct sampler_walk *w,
+    uint64_t now, int wake, int overrun)
+{
+	struct sample_repeat	*r;
+	struct ring_slot	 slot;
+	uint64_t		 since, ran;
+
+	since = sampler_last_ns != 0 && now > sampler_last_ns ?
+	    now - sampler_last_ns : s->period_ns;
+	ran = sampler_cpu() - sampler_cpu_last;
+	if (sampler_cpu_last == 0 || ran > since)
+		ran = since;
+	if (!wake && ran < s->period_ns / 2) {
+		w->weight_ns = s->period_ns * s->idle_slowdown *
+		    (uint64_t)(1 + (overrun > 0 ? overrun : 0));
+		return;
+	}
+	w->woken = 1;
+	w->weight_ns = ran != 0 ? ran : 1;
+	if (since - ran < s->period_ns / 2) {
+		w->weight_ns = since;	/* a wait too short to tell apart */
+		return;
+	}
+	if ((r = ring_reserve(&s->ring, sizeof *r, SAMPLE_REC_REPEAT,
+	    &slot)) == NULL)
+		return;
+	r->time_ns = now;
+	r->weight_ns = since - ran;
+	r->tid = sampler_tid;
+	r->sample_flags = (uint16_t)(sampler_last_flags | SAMPLE_STATE |
+	    SAMPLE_IDLE);
+	r->unused = 0;
+	ring_commit(&s->ring, &slot);
+}
+
+/*
+ * After a sample in wall mode: to the idle rate after SAMPLER_IDLE_STREAK
+ * idle samples in a row, back to the full rate when the thread runs.
+ */
+static void
+sampler_repace(struct sampler *s, const struct sampler_walk *w,
+    uint64_t now)
+{
+	int	idle = (w->sample_flags & SAMPLE_IDLE) != 0;
+
+	sampler_last_ns = now;
+	sampler_last_flags = w->sample_flags;
+	if (!s->wall || s->idle_slowdown <= 1 || !sampler_timers_set)
+		return;
+	if (sampler_slow && (w->woken || !idle)) {
+		if (sampler_pace(s, 0) == 0)
+			atomic_fetch_add_explicit(&s->stats.idle_wakes, 1,
+			    memory_order_relaxed);
+		sampler_idle_run = 0;
+	} else if (sampler_slow)
+		atomic_fetch_add_explicit(&s->stats.idle_slow, 1,
+		    memory_order_relaxed);
+	else if (!idle)
+		sampler_idle_run = 0;
+	else if (++sampler_idle_run >= SAMPLER_IDLE_STREAK) {
+		(void)sampler_pace(s, 1);
+		sampler_idle_run = 0;
+	}
 }
 
 /* Walk the calling thread's Python stack into the ring. */
@@ -740,23 +894,32 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
 	w->sample_flags |= sampler_gil(&s->py, ts);
 	if (s->wall)
-		w->sample_flags |= sampler_state(w->weight_ns);
+		w->sample_flags |= sampler_state(w->weight_ns, w->woken);
 }
 
 /*
  * Take one sample of the calling thread now, standing for the timer's
- * period and the periods of the expirations missed before it.
+ * period and the periods of the expirations missed before it; at the idle
+ * rate, see sampler_slow_sample().
  */
 static void
-sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
+sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun,
+    int wake)
 {
 	struct sampler_walk	w;
 	sigjmp_buf		env;
 
+	/* A wake timer's signal sent before the full rate was back. */
+	if (wake && !sampler_slow)
+		return;
 	memset(&w, 0, sizeof w);
-	w.weight_ns = s->period_ns * (uint64_t)(1 + (overrun > 0 ? overrun : 0));
 	if (sampler_tid == 0)
 		sampler_tid = (uint32_t)syscall(SYS_gettid);
+	if (sampler_slow)
+		sampler_slow_sample(s, &w, now, wake, overrun);
+	else
+		w.weight_ns = s->period_ns *
+		    (uint64_t)(1 + (overrun > 0 ? overrun : 0));
 	atomic_fetch_add_explicit(&s->stats.samples, 1, memory_order_relaxed);
 	if (sigsetjmp(env, 0) == 0) {
 		guard_arm(&env);
@@ -789,6 +952,7 @@ sampler_sample(struct sampler *s, uint64_t now, void *uc, int overrun)
 		w.stack->weight_ns = w.weight_ns;
 		ring_commit(&s->ring, &w.stack_slot);
 	}
+	sampler_repace(s, &w, now);
 }
 
 /*
@@ -810,7 +974,7 @@ sampler_holds_gil(const struct sampler_python *py)
 void
 sampler_take(struct sampler *s, uint64_t now, void *uc)
 {
-	sampler_sample(s, now, uc, 0);
+	sampler_sample(s, now, uc, 0, 0);
 }
 
 /* Histogram bucket of a cost in ns. */
@@ -845,7 +1009,7 @@ void
 sampler_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct sampler	*s;
-	int		 saved = errno;
+	int		 saved = errno, timer, wake;
 	uint64_t	 t0, cost, max;
 
 	/* Sequentially consistent, as sampler_fork_close() is. */
@@ -872,9 +1036,14 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 		sampler_busy = 0;
 		goto out;
 	}
-	/* A timer's signal counts the expirations it stands for. */
-	sampler_sample(s, t0, uc, si != NULL && si->si_code == SI_TIMER ?
-	    si->si_overrun : 0);
+	/*
+	 * A sampling timer's signal counts the expirations it stands for;
+	 * the wake timer's says the thread runs again.
+	 */
+	timer = si != NULL && si->si_code == SI_TIMER;
+	wake = timer &&
+	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE];
+	sampler_sample(s, t0, uc, timer && !wake ? si->si_overrun : 0, wake);
 	cost = sampler_now() - t0;
 	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
 	    memory_order_relaxed);

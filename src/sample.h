@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "codereg.h"
 #include "pylayout.h"
@@ -21,6 +22,7 @@
 /* Ring record types. */
 #define SAMPLE_REC_STACK	1
 #define SAMPLE_REC_CODE		2
+#define SAMPLE_REC_REPEAT	4	/* 3 is the spool's SPOOL_REC_THREAD */
 
 /*
  * Handler cost histogram: 32 ns linear buckets up to 8 us, then eight
@@ -84,6 +86,20 @@ struct sample_code {
 	char		data[];		/* name, file name, line table */
 };
 
+/*
+ * "The thread's previous stack again": the time a thread sampled slowly
+ * while idle spent waiting before it ran again (wall mode, see
+ * sampler_thread_timers()).  The spool writes it as a sample of the
+ * thread's last stack.
+ */
+struct sample_repeat {
+	uint64_t	time_ns;	/* CLOCK_MONOTONIC */
+	uint64_t	weight_ns;
+	uint32_t	tid;
+	uint16_t	sample_flags;	/* SAMPLE_* (format.h) */
+	uint16_t	unused;
+};
+
 /* Counters, read by the writer thread for the trailer. */
 struct sampler_stats {
 	_Atomic uint64_t	samples;	/* handler ran with sampling on */
@@ -103,6 +119,8 @@ struct sampler_stats {
 	_Atomic uint64_t	paused;		/* signals outside the window */
 	_Atomic uint64_t	forking;	/* signals while fork() waited */
 	_Atomic uint64_t	toggles;	/* pause/resume signals */
+	_Atomic uint64_t	idle_slow;	/* samples at the idle rate */
+	_Atomic uint64_t	idle_wakes;	/* back to the full rate */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -127,6 +145,12 @@ struct sampler {
 	enum sampler_unwind	unwind;
 	int			wall;		/* wall-clock timers: tell idle */
 	uint64_t		period_ns;	/* of the timers */
+	/*
+	 * Wall mode: a thread idle for SAMPLER_IDLE_STREAK samples in a row
+	 * is sampled idle_slowdown times less often until it runs again
+	 * (1: never).  See sampler_thread_timers().
+	 */
+	unsigned int		idle_slowdown;
 	/*
 	 * Sampling window, CLOCK_MONOTONIC: signals before from_ns or from
 	 * until_ns on (0: none) take no sample, nor while paused is set.
@@ -162,8 +186,31 @@ void		sampler_set(struct sampler *s);
 void		sampler_signal(int, siginfo_t *, void *);
 /* The handler of the pause/resume signal (PYSIG_TOGGLE_SIGNAL). */
 void		sampler_toggle(int, siginfo_t *, void *);
-/* Forget the calling thread's cached thread id and code memo (after fork). */
+/*
+ * Forget the calling thread's cached thread id, code memo and timers
+ * (after fork).
+ */
 void		sampler_forget_tid(void);
+/*
+ * Wall mode, normal context, in the thread itself: its sampling timer
+ * (CLOCK_MONOTONIC, every period) and a disarmed timer on its own CPU
+ * clock, both signalling the thread, the second with
+ * sigchain_cookie[SIGCHAIN_WAKE].  Waking a thread that waits (for a lock,
+ * the GIL, I/O) to sample it costs about as much CPU as the handler, and
+ * its stack does not change while it waits: after SAMPLER_IDLE_STREAK idle
+ * samples in a row the handler stretches the sampling timer's period by
+ * idle_slowdown, each sample standing for that much more time, and arms
+ * the CPU timer for one period of CPU time.  When that fires, or a tick
+ * finds that the thread ran half a period or more, it runs again:
+ * its time since its previous sample is split into the CPU time it ran
+ * (this sample) and the rest, idle at its previous stack (a
+ * SAMPLE_REC_REPEAT record), and the full rate is back.  A thread whose
+ * timers were never given is always sampled at the full rate.
+ */
+#define SAMPLER_IDLE_STREAK	2
+void		sampler_thread_timers(timer_t tick, timer_t wake);
+/* The calling thread's timers are about to be deleted. */
+void		sampler_thread_timers_clear(void);
 /*
  * Take one sample of the calling thread now (tests and the handler); uc is
  * the signal's context for the native stack, NULL for none.

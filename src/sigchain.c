@@ -4,7 +4,7 @@
  *
  * A program may use SIGPROF itself: setitimer(ITIMER_PROF) with a handler,
  * kill(), its own POSIX timer, SIG_IGN.  Our timers send SIGPROF with
- * SI_TIMER and sigchain_cookie's address as their value; every other
+ * SI_TIMER and the address of a sigchain_cookie as their value; every other
  * SIGPROF goes to the disposition the program set, so its handler runs at
  * its own rate and never at ours, an ignored SIGPROF stays ignored and a
  * default one still terminates the process.
@@ -28,7 +28,7 @@
 #include "sample.h"
 #include "sigchain.h"
 
-char			 sigchain_cookie;
+char			 sigchain_cookie[SIGCHAIN_COOKIES];
 
 static struct sigaction	 sigchain_program[2];
 static _Atomic unsigned int sigchain_slot;
@@ -105,7 +105,8 @@ void
 sigchain_handler(int sig, siginfo_t *si, void *uc)
 {
 	if (si != NULL && si->si_code == SI_TIMER &&
-	    si->si_value.sival_ptr == &sigchain_cookie) {
+	    (si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_TICK] ||
+	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE])) {
 		sampler_signal(sig, si, uc);
 		return;
 	}

@@ -10,8 +10,16 @@
 
 #include <signal.h>
 
-/* What pysig's timers put in si_value.sival_ptr. */
-extern char	sigchain_cookie;
+/*
+ * What pysig's timers put in si_value.sival_ptr: the address of
+ * sigchain_cookie[SIGCHAIN_TICK] for the sampling timers, of
+ * sigchain_cookie[SIGCHAIN_WAKE] for the CPU-time timer that tells a
+ * thread sampled slowly while idle that it runs again (src/sample.c).
+ */
+#define SIGCHAIN_TICK		0
+#define SIGCHAIN_WAKE		1
+#define SIGCHAIN_COOKIES	2
+extern char	sigchain_cookie[SIGCHAIN_COOKIES];
 
 /* The SIGPROF handler: a sample, or the program's signal passed on. */
 void	sigchain_handler(int, siginfo_t *, void *);

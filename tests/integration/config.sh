@@ -25,6 +25,8 @@ native_two PYSIG_NATIVE=2
 ndepth_zero PYSIG_NATIVE_DEPTH=0
 ndepth_over PYSIG_NATIVE_DEPTH=1025
 unwind_word PYSIG_UNWIND=fast
+slowdown_zero PYSIG_IDLE_SLOWDOWN=0
+slowdown_over PYSIG_IDLE_SLOWDOWN=1001
 END
 ncases=$(wc -l <"$tmp/cases")
 

@@ -4,7 +4,9 @@
 # hashing without the GIL is sampled (and marked as not holding it), its
 # Python name finds a thread, 2000
 # short-lived threads leave no timer behind, wall mode delivers the rate
-# asked for, and a non-Python child is never killed by SIGPROF.
+# asked for (a tenth of the signals to a waiting thread, by default, each
+# standing for ten periods), its idle rate keeps work and waiting where
+# they were, and a non-Python child is never killed by SIGPROF.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require
@@ -63,7 +65,7 @@ CHECKER=$PYDIR/checkthreads.py
 # Every report gets a root per thread.
 PYSIG_REPORT_VIEW="--python-only --per-thread"
 
-# threadtime_one LABEL MINOR PYTHON: eleven checks.
+# threadtime_one LABEL MINOR PYTHON: thirteen checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 threadtime_one() {
 	d=$tmp/$1
@@ -73,13 +75,19 @@ threadtime_one() {
 	pysig_profile "$d.wall" PYSIG_RATE=1000 PYSIG_MODE=wall "$3" "$WORK" sleep
 	# The delivered rate depends on the machine's load: a second try.
 	pysig_profile "$d.wall2" PYSIG_RATE=1000 PYSIG_MODE=wall "$3" "$WORK" sleep
+	pysig_profile "$d.full" PYSIG_RATE=1000 PYSIG_MODE=wall \
+	    PYSIG_IDLE_SLOWDOWN=1 "$3" "$WORK" sleep
+	pysig_profile "$d.full2" PYSIG_RATE=1000 PYSIG_MODE=wall \
+	    PYSIG_IDLE_SLOWDOWN=1 "$3" "$WORK" sleep
+	pysig_profile "$d.bursts" PYSIG_RATE=1000 PYSIG_MODE=wall "$3" "$WORK" \
+	    bursts
 	pysig_profile "$d.hash" PYSIG_RATE=1000 "$3" "$WORK" hash
 	pysig_profile "$d.many" "$3" "$WORK" many "$ends"
 	pysig_profile "$d.child" PYSIG_RATE=1000 "$3" "$WORK" child
 	"$CHECK_PYTHON" "$CHECKER" "$2" "$d" "$PYSIG_REPORT" \
 	    >"$tmp/check.out" 2>&1
-	tap_feed "$1" 11 "$tmp/check.out"
+	tap_feed "$1" 13 "$tmp/check.out"
 }
 
-pysig_for_each_python 11 threadtime_one
+pysig_for_each_python 13 threadtime_one
 exit 0

@@ -26,6 +26,7 @@
 #include "loader.h"
 #include "pylayout.h"
 #include "sample.h"
+#include "sigchain.h"
 #include "fakepy.h"
 
 static const int minors[] = { 8, 9, 10, 11, 12, 13 };
@@ -948,6 +949,223 @@ START_TEST(test_fork_gate)
 }
 END_TEST
 
+/* Wall mode's idle rate: a wait of ms milliseconds, a burn of ms of CPU. */
+static void
+idle_wait(long ms)
+{
+	struct timespec	ts = { 0, ms * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+idle_burn(long ms)
+{
+	struct timespec	t0, t;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do {
+		for (int i = 0; i < 10000; i++)
+			x += (unsigned long)i * (unsigned long)i;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L +
+	    (t.tv_nsec - t0.tv_nsec) < ms * 1000000L);
+}
+
+/* The handler, as if a timer of ours had sent SIGPROF with cookie. */
+static void
+idle_signal(int cookie)
+{
+	siginfo_t	si;
+
+	memset(&si, 0, sizeof si);
+	si.si_code = SI_TIMER;
+	si.si_value.sival_ptr = &sigchain_cookie[cookie];
+	sampler_signal(SIGPROF, &si, NULL);
+}
+
+/* A timer's period in ns (0: disarmed). */
+static long long
+idle_period(timer_t t)
+{
+	struct itimerspec	its;
+
+	ck_assert_int_eq(timer_gettime(t, &its), 0);
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		return 0;
+	return its.it_interval.tv_sec * 1000000000LL + its.it_interval.tv_nsec;
+}
+
+/* The next ring record: its type; a stack or a repeat in *stack / *rep. */
+static unsigned int
+idle_next(struct sample_stack *stack, struct sample_repeat *rep)
+{
+	const void	*p;
+	unsigned int	 type;
+	size_t		 len;
+
+	do {
+		p = ring_peek(&s.ring, &type, &len);
+		ck_assert_ptr_nonnull(p);
+		if (type == SAMPLE_REC_STACK)
+			memcpy(stack, p, sizeof *stack);
+		else if (type == SAMPLE_REC_REPEAT)
+			memcpy(rep, p, sizeof *rep);
+		ring_release(&s.ring);
+	} while (type == SAMPLE_REC_CODE);
+	return type;
+}
+
+/*
+ * A tick: the next record is a stack, standing for weight ns (0: any),
+ * idle or not.
+ */
+static void
+idle_tick(uint64_t weight, unsigned int idle)
+{
+	struct sample_stack	st;
+	struct sample_repeat	rep;
+
+	idle_signal(SIGCHAIN_TICK);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	if (weight != 0)
+		ck_assert_uint_eq(st.weight_ns, weight);
+	ck_assert_uint_eq(st.sample_flags & SAMPLE_IDLE, idle);
+}
+
+/* Nothing but function definitions left in the ring? */
+static int
+idle_none(void)
+{
+	unsigned int	type;
+	size_t		len;
+
+	while (ring_peek(&s.ring, &type, &len) != NULL) {
+		ring_release(&s.ring);
+		if (type != SAMPLE_REC_CODE)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A thread waiting in wall mode: after SAMPLER_IDLE_STREAK idle samples its
+ * timer's period is stretched by idle_slowdown and each sample stands for
+ * that much more; the wake timer, armed for one period of its CPU time,
+ * brings it back to the full rate with the time since its previous sample
+ * split between waiting (a repeat of that stack) and running (this one).
+ * The timers never fire here (SIGEV_NONE): the test sends the signals.
+ */
+START_TEST(test_idle_rate)
+{
+	struct sigevent		sev;
+	struct sample_stack	st;
+	struct sample_repeat	rep;
+	timer_t			tick, wake;
+	const uint64_t		period = 10000000;	/* 10 ms */
+	const unsigned int	slowdown = _i == 0 ? 10 : 1;
+
+	setup_version(12);
+	set_top(make_frame(make_code("waits", "waits", "w.py", 1), 2, NULL));
+	s.wall = 1;
+	s.period_ns = period;
+	s.idle_slowdown = slowdown;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_NONE;
+	ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &tick), 0);
+	ck_assert_int_eq(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &wake), 0);
+	sampler_thread_timers(tick, wake);
+	sampler_set(&s);
+
+	/* Its first sample is running; then two idle ones. */
+	idle_tick(period, 0);
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	ck_assert_int_eq(idle_period(tick), 0);
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	if (slowdown == 1) {
+		/* PYSIG_IDLE_SLOWDOWN=1: the timers are left alone. */
+		ck_assert_int_eq(idle_period(tick), 0);
+		ck_assert_int_eq(idle_period(wake), 0);
+		idle_signal(SIGCHAIN_WAKE);
+		ck_assert(idle_none());
+		goto out;
+	}
+	ck_assert_int_eq(idle_period(tick), (long long)(period * slowdown));
+	ck_assert_int_eq(idle_period(wake), (long long)period);
+
+	/* At the idle rate, a sample stands for slowdown periods. */
+	idle_wait(5);
+	idle_tick(period * slowdown, SAMPLE_IDLE);
+	ck_assert_uint_eq(atomic_load(&s.stats.idle_slow), 1);
+
+	/* It waits 20 ms, then runs 3 ms: woken. */
+	idle_wait(20);
+	set_top(make_frame(make_code("runs", "runs", "r.py", 7), 8, NULL));
+	idle_burn(3);
+	idle_signal(SIGCHAIN_WAKE);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_REPEAT);
+	ck_assert_uint_eq(rep.sample_flags & SAMPLE_IDLE, SAMPLE_IDLE);
+	ck_assert_uint_eq(rep.sample_flags & SAMPLE_STATE, SAMPLE_STATE);
+	/* The 20 ms wait, give or take the machine's timing. */
+	ck_assert_uint_ge(rep.weight_ns, 19000000);
+	ck_assert_uint_le(rep.weight_ns, 200000000);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_eq(st.sample_flags & SAMPLE_IDLE, 0);
+	ck_assert_uint_eq(st.sample_flags & SAMPLE_STATE, SAMPLE_STATE);
+	ck_assert_uint_eq(st.tid, rep.tid);
+	/* The 3 ms it ran (its CPU time), and the handler's own. */
+	ck_assert_uint_ge(st.weight_ns, 3000000);
+	ck_assert_uint_le(st.weight_ns, 50000000);
+	ck_assert_uint_eq(atomic_load(&s.stats.idle_wakes), 1);
+	ck_assert_int_eq(idle_period(tick), (long long)period);
+	ck_assert_int_eq(idle_period(wake), 0);
+
+	/* A wake signal sent before that is ignored; ticks are full again. */
+	idle_signal(SIGCHAIN_WAKE);
+	ck_assert(idle_none());
+	idle_burn(6);
+	idle_tick(period, 0);
+
+	/* Idle again: a tick that finds it ran 6 ms splits the same way. */
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	ck_assert_int_eq(idle_period(tick), (long long)(period * slowdown));
+	idle_wait(20);
+	idle_burn(6);
+	idle_signal(SIGCHAIN_TICK);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_REPEAT);
+	ck_assert_uint_ge(rep.weight_ns, 19000000);
+	ck_assert_uint_eq(rep.sample_flags & SAMPLE_IDLE, SAMPLE_IDLE);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_ge(st.weight_ns, 6000000);
+	ck_assert_uint_le(st.weight_ns, 60000000);
+	ck_assert_uint_eq(st.sample_flags & SAMPLE_IDLE, 0);
+	ck_assert_uint_eq(atomic_load(&s.stats.idle_wakes), 2);
+	ck_assert_int_eq(idle_period(tick), (long long)period);
+	ck_assert_int_eq(idle_period(wake), 0);
+
+	/* Timers taken back: it stays at the full rate. */
+	sampler_thread_timers_clear();
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	idle_wait(5);
+	idle_tick(period, SAMPLE_IDLE);
+	ck_assert_int_eq(idle_period(tick), (long long)period);
+out:
+	sampler_set(NULL);
+	timer_delete(tick);
+	timer_delete(wake);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -961,6 +1179,7 @@ main(void)
 	tcase_add_test(tc, test_sigprocmask_outside_handler);
 	tcase_add_test(tc, test_loader_busy);
 	tcase_add_test(tc, test_fork_gate);
+	tcase_add_loop_test(tc, test_idle_rate, 0, 2);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);

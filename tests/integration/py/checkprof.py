@@ -17,7 +17,7 @@ import sys
 
 DEFAULTS = {"PYSIG_RATE": 100, "PYSIG_MAX_DEPTH": 1024, "PYSIG_QUIET": 0,
             "PYSIG_NATIVE": 1, "PYSIG_NATIVE_DEPTH": 512,
-            "PYSIG_UNWIND": "trace"}
+            "PYSIG_UNWIND": "trace", "PYSIG_IDLE_SLOWDOWN": 10}
 PSEUDO = ("[truncated]", "[thread without Python]", "[no Python frames]",
           "[invalid frame]", "[entering Python]")
 

@@ -3,10 +3,11 @@
 
 Usage: checkthreads.py MINOR DIR PYSIG_REPORT
 
-DIR.fair2, DIR.fair4, DIR.cpu, DIR.wall, DIR.hash, DIR.many and DIR.child
-are runs of threadtime.py made by lib.sh's pysig_profile, reported with
---per-thread: every collapsed stack starts with "[thread TID NAME]".
-Prints eleven results, as checkprof.py does.
+DIR.fair2, DIR.fair4, DIR.cpu, DIR.wall (and DIR.wall2), DIR.full (and
+DIR.full2), DIR.bursts, DIR.hash, DIR.many and DIR.child are runs of
+threadtime.py made by lib.sh's pysig_profile, reported with --per-thread:
+every collapsed stack starts with "[thread TID NAME]".  Prints thirteen
+results, as checkprof.py does.
 """
 
 import os
@@ -80,7 +81,7 @@ def info_threads(run):
                 if not line.startswith("thread: "):
                     continue
                 t = {"line": line.strip()}
-                for key in ("samples", "start", "end"):
+                for key in ("samples", "seconds", "start", "end"):
                     m = re.search(r" %s ([0-9.]+)" % key, line)
                     if m:
                         t[key] = float(m.group(1))
@@ -172,21 +173,36 @@ def check_sleep_wall(res, run):
               re.match(r"\[thread \d+ sleepy\]$", list(roots)[0]) and
               set(threads_of(named, "sleeping_worker")) == set(roots),
               problems + stacks_text(prof))
-    # Rate: the sleeping thread (which needs next to no CPU to take its
-    # signals) gets 900 a second or more, in one of two runs (the second
-    # in case the machine was busy).  A busy thread gets its signals only
-    # while it is on a CPU: on a loaded machine, fewer (each standing for
-    # the periods it missed), so its rate is shown, not checked.
-    best, shown = None, []
-    for r in (run, Run(run.dir + "2")):
+    check_wall_rate(res, [run, Run(run.dir + "2")], 10)
+
+
+def check_wall_rate(res, runs, slowdown):
+    """Rate: the sleeping thread (which needs next to no CPU to take its
+    signals) gets 900 periods a second or more, in one of two runs (the
+    second in case the machine was busy): at PYSIG_IDLE_SLOWDOWN=1 as
+    many signals, by default a tenth of them, each standing for ten
+    periods.  A busy thread gets its signals only while it is on a CPU: on
+    a loaded machine, fewer (each standing for the periods it missed), so
+    its rate is shown, not checked."""
+    problems = runs[0].problems()
+    best, shown, signals = None, [], None
+    for r in runs:
         rates, sleeper = wall_rates(r)
         shown.append("%s (all threads: %s)" % (
-            ", ".join("%.0f" % x for x in sleeper) or "none",
-            ", ".join("%.0f" % x for x in sorted(rates.values()))))
-        if len(sleeper) == 1 and (best is None or sleeper[0] > best):
-            best = sleeper[0]
-    what = ("wall mode at 1000/s: the sleeping thread gets %s samples per "
-            "second (>= 900 in one of two runs)" % "; ".join(shown))
+            ", ".join("%.0f periods from %.0f signals" % x
+                      for x in sleeper) or "none",
+            ", ".join("%.0f" % x[0] for x in sorted(rates.values()))))
+        if len(sleeper) == 1 and (best is None or sleeper[0][0] > best):
+            best, signals = sleeper[0]
+    if slowdown == 1:
+        fewer, how = signals is not None and signals >= 900, "as many signals"
+    else:
+        # Two at the full rate first, then one every slowdown periods.
+        fewer = signals is not None and signals <= 1.5 * RATE / slowdown + 5
+        how = "at most %.0f signals" % (1.5 * RATE / slowdown + 5)
+    what = ("wall mode at 1000/s, PYSIG_IDLE_SLOWDOWN=%d: the sleeping "
+            "thread's samples per second: %s (>= 900 periods, %s, in one "
+            "of two runs)" % (slowdown, "; ".join(shown), how))
     # A thread must be scheduled to take a signal: on a machine with more
     # runnable tasks than CPUs, expirations merge (and are counted as the
     # samples' weights).  Say so rather than fail.
@@ -194,23 +210,71 @@ def check_sleep_wall(res, run):
     if not problems and best is not None and best < 900 and load > 1.0:
         res.skip("%s: machine overloaded (load %.1f per CPU)" % (what, load))
         return
-    res.check(what, not problems and best is not None and best >= 900,
-              problems)
+    res.check(what, not problems and best is not None and best >= 900 and
+              fewer, problems)
 
 
 def wall_rates(run):
-    """Samples per second of each thread that lived 0.5 s or more, and of
-    the sleeping thread (a list of one, if found)."""
+    """(Periods, signals) per second of each thread that lived 0.5 s or
+    more, and of the sleeping thread (a list of one, if found)."""
     prof = run.profile()
     sleepy = threads_of(prof.stacks, "sleeping_worker") if prof else {}
     tids = [re.match(r"\[thread (\d+)", r) for r in sleepy]
     tids = [int(m.group(1)) for m in tids if m]
     rates = {}
     for t in info_threads(run):
-        if "start" in t and "end" in t and t["end"] - t["start"] >= 0.5:
+        if "start" in t and "end" in t and "seconds" in t and \
+                t["end"] - t["start"] >= 0.5:
+            life = t["end"] - t["start"]
             rates[int(t["line"].split()[1])] = \
-                t["samples"] / (t["end"] - t["start"])
+                (t["seconds"] * RATE / life, t["samples"] / life)
     return rates, [rates[t] for t in tids if t in rates]
+
+
+def check_bursts(res, run):
+    """Wall mode's idle rate keeps the time right: a thread that waits
+    30 ms and works 10 ms, 30 times over, and one that waits 0.6 s and
+    then works 0.4 s of CPU, each has its work and its waiting where the
+    workload measured them (the work within 10% or 25 ms, the waiting
+    within 15%), and the idle rate was used (idle_slow, idle_wakes).  A
+    sample taken at the idle rate just as the work starts must not stand
+    for the whole wait before it: that put 15% too much in the work."""
+    problems = run.problems()
+    prof = run.profile()
+    want = measured(run)
+    got, shown, ok = {}, [], True
+    for frames, count in (prof.stacks if prof else []):
+        if not frames or not frames[0].name.startswith("[thread "):
+            continue
+        thread = frames[0].name.rstrip("]").split()[-1]
+        # 3.11+ name methods by their qualified name: Event.wait.
+        names = [f.name.rpartition(".")[2] for f in frames]
+        part = "work" if "burn" in names else \
+            "wait" if "wait" in names else None
+        if part:
+            key = "%s-%s" % (thread, part)
+            got[key] = got.get(key, 0.0) + count / float(RATE)
+    for key in ("bursty-work", "bursty-wait", "late-work", "late-wait"):
+        w, g = want.get(key), got.get(key, 0.0)
+        shown.append("%s %.3f s for %s" % (key, g, w))
+        if w is None:
+            ok = False
+        elif key.endswith("work"):
+            ok = ok and abs(g - w) <= max(0.1 * w, 0.025)
+        else:
+            ok = ok and abs(g - w) <= 0.15 * w
+    slow = prof.info_int("idle_slow") if prof else None
+    wakes = prof.info_int("idle_wakes") if prof else None
+    shown.append("idle_slow %s, idle_wakes %s" % (slow, wakes))
+    what = "wall mode, idle rate: %s" % ", ".join(shown)
+    # Until its thread runs again, the time it waits for a CPU goes to
+    # the wait before: with more runnable tasks than CPUs, more of it.
+    load = os.getloadavg()[0] / float(os.cpu_count() or 1)
+    if not problems and not ok and slow and wakes and load > 1.0:
+        res.skip("%s: machine overloaded (load %.1f per CPU)" % (what, load))
+        return
+    res.check(what, not problems and ok and bool(slow) and bool(wakes),
+              problems + stacks_text(prof))
 
 
 def check_hash(res, run):
@@ -275,6 +339,8 @@ def main():
         check_fair(res, Run(d + ".fair4"), 4)
         check_sleep_cpu(res, Run(d + ".cpu"))
         check_sleep_wall(res, Run(d + ".wall"))
+        check_wall_rate(res, [Run(d + ".full"), Run(d + ".full2")], 1)
+        check_bursts(res, Run(d + ".bursts"))
         check_hash(res, Run(d + ".hash"))
         check_many(res, Run(d + ".many"))
         check_child(res, Run(d + ".child"))

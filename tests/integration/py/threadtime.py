@@ -1,7 +1,8 @@
 """Workloads of threadtime.sh: threads that share the CPU, sleep, hash
 without the GIL, come and go by the thousand, or start a non-Python child.
 
-Usage: threadtime.py fair N | sleep | hash | many [LIBENDS.so|-] | child
+Usage: threadtime.py fair N | sleep | hash | many [LIBENDS.so|-] | child |
+       bursts
 
 Each prints what it measured ("cpu NAME SECONDS", "wall NAME SECONDS",
 "timers BEFORE AFTER", ...) for the checker to compare with the profile,
@@ -44,6 +45,34 @@ def hashing_worker(seconds):
     while time.thread_time() - t0 < seconds:
         hashlib.sha256(data).digest()   # releases the GIL while hashing
     measured[threading.current_thread().name] = time.thread_time() - t0
+
+
+def burst_worker(rounds):
+    """Rounds of 30 ms waiting for an event then 10 ms of CPU work; the
+    wall time of each, added up."""
+    never = threading.Event()
+    waited = worked = 0.0
+    for _ in range(rounds):
+        t0 = time.monotonic()
+        never.wait(0.03)
+        t1 = time.monotonic()
+        burn(0.01)
+        waited += t1 - t0
+        worked += time.monotonic() - t1
+    name = threading.current_thread().name
+    measured[name + "-wait"] = waited
+    measured[name + "-work"] = worked
+
+
+def late_worker(start):
+    """Wait for start, then 0.4 s of CPU work; the wall time of each."""
+    t0 = time.monotonic()
+    start.wait()
+    t1 = time.monotonic()
+    burn(0.4)
+    name = threading.current_thread().name
+    measured[name + "-wait"] = t1 - t0
+    measured[name + "-work"] = time.monotonic() - t1
 
 
 def run_threads(specs):
@@ -108,6 +137,20 @@ def main():
                 time.sleep(0.01)
                 after = count_timers()
             print("ends %d %d %d" % (bad, before, after))
+    elif mode == "bursts":
+        start = threading.Event()
+        threads = [threading.Thread(target=burst_worker, args=(30,),
+                                    name="bursty"),
+                   threading.Thread(target=late_worker, args=(start,),
+                                    name="late")]
+        for t in threads:
+            t.start()
+        time.sleep(0.6)
+        start.set()
+        for t in threads:
+            t.join()
+        for name, sec in sorted(measured.items()):
+            print("wall %s %.3f" % (name, sec))
     elif mode == "child":
         t = threading.Thread(target=burn, args=(1.0,), name="busy")
         t.start()
