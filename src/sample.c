@@ -697,8 +697,11 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
  * it slept, waited for I/O, a lock or the GIL (or for a CPU, on a loaded
  * machine).  A waiting thread woken by the signal runs a few microseconds
  * (and the handler a few more) before it waits again, so it stays idle;
- * and the running samples of a thread add up to its CPU time.  One clock
- * read per sample: a system call, not the vDSO.
+ * and the running samples of a thread add up to its CPU time.  Woken (see
+ * sampler_slow_sample()), it is running.  The clock is read at the end of
+ * the sample, so the walk's own cost is not counted as running next time:
+ * a system call, not the vDSO.  A sample at the idle rate reads it once
+ * more at its start, to split its time before the walk.
  */
 static unsigned int
 sampler_state(uint64_t weight_ns, int woken)
