@@ -52,6 +52,24 @@ options_uint(const char *name, unsigned int def, unsigned int min,
 }
 
 /*
+ * A variable that is one of two words: 1 for the second, 0 for the first
+ * (the default: unset, empty or anything else, which gets its line).
+ */
+static int
+options_choice(const char *name, const char *first, const char *second)
+{
+	const char	*s = getenv(name);
+
+	if (s == NULL || *s == '\0' || strcmp(s, first) == 0)
+		return 0;
+	if (strcmp(s, second) == 0)
+		return 1;
+	fprintf(stderr, "pysig: %s=%.64s: not \"%s\" or \"%s\"; using %s\n",
+	    name, s, first, second, first);
+	return 0;
+}
+
+/*
  * Read a time in seconds (a decimal number, fractions allowed, at most a
  * day) as ns, reporting a bad value and using 0.
  */
@@ -139,22 +157,11 @@ options_load(struct options *cfg)
 	    OPTIONS_NATIVE_DEPTH_DEFAULT, 1, OPTIONS_NATIVE_DEPTH_MAX);
 	cfg->idle_slowdown = options_uint("PYSIG_IDLE_SLOWDOWN",
 	    OPTIONS_IDLE_SLOWDOWN_DEFAULT, 1, OPTIONS_IDLE_SLOWDOWN_MAX);
-	s = getenv("PYSIG_MODE");
-	if (s == NULL || *s == '\0' || strcmp(s, "cpu") == 0)
-		cfg->wall = 0;
-	else if (strcmp(s, "wall") == 0)
-		cfg->wall = 1;
-	else
-		fprintf(stderr, "pysig: PYSIG_MODE=%.64s: not \"cpu\" or "
-		    "\"wall\"; using cpu\n", s);
-	s = getenv("PYSIG_UNWIND");
-	if (s == NULL || *s == '\0' || strcmp(s, "trace") == 0)
-		cfg->unwind = OPTIONS_UNWIND_TRACE;
-	else if (strcmp(s, "step") == 0)
-		cfg->unwind = OPTIONS_UNWIND_STEP;
-	else
-		fprintf(stderr, "pysig: PYSIG_UNWIND=%.64s: not \"trace\" or "
-		    "\"step\"; using trace\n", s);
+	cfg->wall = options_choice("PYSIG_MODE", "cpu", "wall");
+	cfg->cpu_timer = options_choice("PYSIG_CPU_TIMER", "perf", "posix") ?
+	    OPTIONS_CPU_TIMER_POSIX : OPTIONS_CPU_TIMER_PERF;
+	cfg->unwind = options_choice("PYSIG_UNWIND", "trace", "step") ?
+	    OPTIONS_UNWIND_STEP : OPTIONS_UNWIND_TRACE;
 
 	s = getenv("PYSIG_OUTPUT");
 	if (s == NULL || *s == '\0')

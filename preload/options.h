@@ -21,10 +21,17 @@ enum options_unwind {
 	OPTIONS_UNWIND_STEP,	/* unw_step() from the signal context */
 };
 
+/* What drives the samples in cpu mode (PYSIG_CPU_TIMER). */
+enum options_cpu_timer {
+	OPTIONS_CPU_TIMER_PERF,		/* task clocks, else POSIX timers */
+	OPTIONS_CPU_TIMER_POSIX,	/* POSIX timers on the CPU clocks */
+};
+
 struct options {
 	char		output[PATH_MAX];
 	unsigned int	rate;		/* samples per second of the clock */
 	int		wall;		/* PYSIG_MODE=wall: wall-clock timers */
+	enum options_cpu_timer cpu_timer;
 	unsigned int	idle_slowdown;	/* PYSIG_IDLE_SLOWDOWN, 1: none */
 	int		follow;		/* PYSIG_FOLLOW: profile child processes */
 	uint64_t	delay_ns;	/* PYSIG_DELAY */

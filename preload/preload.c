@@ -63,6 +63,7 @@ static struct {
 	struct options		 opt;
 	char			 path[PATH_MAX];
 	int			 timer_armed;
+	int			 perf;		/* cpu mode: task clocks */
 	int			 forked;	/* a child of a profiled process */
 	struct spool		 spool;
 	struct spool_shared	*shared;
@@ -342,7 +343,8 @@ preload_header(struct writer *w)
 	writer_kv_u64(w, "start_time_ns", preload_clock(CLOCK_REALTIME));
 	writer_kv_u64(w, "start_mono_ns", preload.spool.start_mono);
 	writer_kv(w, "mode", preload.opt.wall ? "wall" : "cpu");
-	writer_kv(w, "clock", preload.opt.wall ? "monotonic" : "thread-cputime");
+	writer_kv(w, "clock", preload.opt.wall ? "monotonic" :
+	    preload.perf ? "task-clock" : "thread-cputime");
 	writer_kv(w, "timers", "per-thread");
 	writer_kv_u64(w, "rate", preload.opt.rate);
 	if (preload.opt.wall)
@@ -829,6 +831,42 @@ preload_thread_name(char *buf, size_t size)
 	preload_api.err_restore(type, value, tb);
 }
 
+/*
+ * Cpu mode: sample with the threads' task clocks if the kernel lets us
+ * (timers.h), else say why once and use timers on their CPU clocks.
+ */
+static void
+preload_cpu_timer(void)
+{
+	char	paranoid[16] = "";
+	int	error, fd;
+	ssize_t	n;
+
+	if (preload.opt.wall || preload.opt.cpu_timer != OPTIONS_CPU_TIMER_PERF)
+		return;
+	if ((error = timers_perf_probe(preload_sampler->period_ns)) == 0) {
+		preload.perf = 1;
+		return;
+	}
+	if (preload.opt.quiet)
+		return;
+	if (error == -EACCES &&
+	    (fd = open("/proc/sys/kernel/perf_event_paranoid",
+	    O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, paranoid, sizeof paranoid - 1);
+		close(fd);
+		paranoid[n > 0 ? n : 0] = '\0';
+		paranoid[strcspn(paranoid, "\n")] = '\0';
+	}
+	preload_warn("no task clock (perf_event_open: %s%s%s%s): cpu mode "
+	    "samples at the kernel's scheduler ticks, at most CONFIG_HZ per "
+	    "second and thread (PYSIG_CPU_TIMER=posix chooses that without this "
+	    "message)",
+	    strerror(-error), paranoid[0] != '\0' ?
+	    ", kernel.perf_event_paranoid=" : "", paranoid,
+	    paranoid[0] != '\0' ? ", allowed at 1 or below" : "");
+}
+
 /* Install the handler and arm a timer in every thread. */
 static int
 preload_start_timer(void)
@@ -853,7 +891,8 @@ preload_start_timer(void)
 	 */
 	preload_api_init();
 	if ((error = timers_init(preload.opt.wall,
-	    preload_sampler->idle_slowdown > 1, preload_sampler->period_ns,
+	    preload_sampler->idle_slowdown > 1, preload.perf,
+	    preload_sampler->period_ns,
 	    preload_thread_event, preload_thread_name)) != 0 ||
 	    (error = timers_start()) != 0)
 		return error;
@@ -917,6 +956,7 @@ preload_init(void)
 		    preload.opt.duration_ns;
 	if (preload_hook_code(&py) != 0)
 		return;
+	preload_cpu_timer();
 	preload_native_init();
 	preload_eval_range();
 	preload_sampler->py.eval_start = preload.eval_start;

@@ -173,7 +173,8 @@ spool_stats(struct spool *sp, struct spool_shared *sh, struct writer *w,
 	if (sp->wall) {
 		writer_kv_u64(w, "idle_slow", LOAD(st->idle_slow));
 		writer_kv_u64(w, "idle_wakes", LOAD(st->idle_wakes));
-	}
+	} else
+		writer_kv_u64(w, "clock_fallbacks", LOAD(st->clock_fallbacks));
 	writer_kv_u64(w, "sampling", !LOAD(sh->sampler.paused));
 	writer_kv_u64(w, "stacks", writer_stacks(w));
 	writer_kv_u64(w, "handler_ns_mean",

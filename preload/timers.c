@@ -4,6 +4,16 @@
  * ticks, so busy threads share samples unevenly; one timer per thread,
  * signalled to that thread, samples each in proportion to its own time.
  *
+ * In cpu mode that timer is, where the kernel allows it, the thread's task
+ * clock: a software perf event (perf_event_open(2)) that counts the
+ * thread's CPU time with a high-resolution timer while it runs and, through
+ * O_ASYNC and F_SETSIG, sends SIGPROF to the thread itself each period.  A
+ * POSIX timer on the thread's CPU clock is only checked at the scheduler's
+ * tick: at most HZ signals a second (250 here), each at a tick, whatever
+ * the rate asked for.  The task clock's descriptor is the program's too;
+ * it is closed only while it is still the event opened (PERF_EVENT_IOC_ID),
+ * never a file the program opened under the number after closing ours.
+ *
  * The table of timers is only touched in normal context, under a mutex:
  * by the constructor, the pthread_create() wrapper's start routine in each
  * new thread, the end-of-thread destructor, and the exit handler.  The
@@ -15,12 +25,16 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,13 +48,18 @@
 #define sigev_notify_thread_id	_sigev_un._tid
 #endif
 
-/* One thread's timer, and its wake timer (sampler_thread_timers()). */
+/*
+ * One thread's timer, and its wake timer (sampler_thread_timers()); or its
+ * task clock.
+ */
 struct timers_slot {
-	pid_t	tid;
-	timer_t	timer;
-	timer_t	wake;
-	int	has_wake;
-	int	own;	/* armed by the wrapper: the thread deletes it */
+	pid_t		tid;
+	timer_t		timer;
+	timer_t		wake;
+	int		has_wake;
+	int		own;	/* armed by the wrapper: the thread deletes it */
+	int		fd;	/* the task clock, -1: the timer */
+	uint64_t	perf_id;
 };
 
 /* What the wrapper passes to the new thread. */
@@ -59,6 +78,7 @@ static struct {
 	_Atomic int		 running;	/* new threads get a timer */
 	int			 wall;
 	int			 wake;		/* threads get wake timers */
+	int			 perf;		/* cpu mode: task clocks */
 	uint64_t		 period_ns;
 	timers_event_fn		 event;
 	timers_name_fn		 name;
@@ -87,6 +107,99 @@ static clockid_t
 timers_thread_clock(pid_t tid)
 {
 	return (clockid_t)((~(unsigned int)tid << 3) | 6);
+}
+
+/*
+ * Open the task clock of thread tid, sending it SIGPROF every period of
+ * its CPU time, and remember it in sigchain.  0 or -errno.
+ */
+static int
+timers_perf_open(pid_t tid, uint64_t period_ns, int *fdp, uint64_t *idp)
+{
+	struct perf_event_attr	attr;
+	struct f_owner_ex	owner;
+	struct rlimit		rl;
+	uint64_t		id;
+	int			fd, moved, error;
+
+	memset(&attr, 0, sizeof attr);
+	attr.size = sizeof attr;
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	attr.sample_period = period_ns;
+	attr.disabled = 1;
+	/*
+	 * Time in the kernel is the thread's CPU time too (exclude_kernel
+	 * would drop the periods that end in a system call): where only
+	 * user time may be counted, the POSIX timer is used.
+	 */
+	fd = (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1,
+	    PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/*
+	 * Never a standard stream that the program closed to reopen (a
+	 * daemon's stdin on /dev/null), and never more than half the
+	 * descriptors it may have.
+	 */
+	if (fd < 3) {
+		moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		error = errno;
+		close(fd);
+		if (moved < 0)
+			return -error;
+		fd = moved;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)fd >= rl.rlim_cur / 2) {
+		close(fd);
+		return -EMFILE;
+	}
+	owner.type = F_OWNER_TID;
+	owner.pid = tid;
+	if (ioctl(fd, PERF_EVENT_IOC_ID, &id) != 0 ||
+	    fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
+	    fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
+	    fcntl(fd, F_SETFL, O_ASYNC) != 0)
+		error = -errno;
+	else if (sigchain_add_fd(fd) != 0)
+		error = -EMFILE;
+	else if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) != 0)
+		error = -errno;
+	else {
+		*fdp = fd;
+		*idp = id;
+		return 0;
+	}
+	close(fd);
+	return error;
+}
+
+/* Close a task clock, if the descriptor is still it. */
+static void
+timers_perf_close(int fd, uint64_t id)
+{
+	uint64_t	now;
+
+	if (ioctl(fd, PERF_EVENT_IOC_ID, &now) == 0 && now == id)
+		close(fd);
+}
+
+/*
+ * Can this process sample its threads with task clocks?  0, or -errno from
+ * opening one for the calling thread.
+ */
+int
+timers_perf_probe(uint64_t period_ns)
+{
+	uint64_t	id;
+	int		fd, error;
+
+	if ((error = timers_perf_open(timers_gettid(), period_ns, &fd,
+	    &id)) != 0)
+		return error;
+	timers_perf_close(fd, id);
+	return 0;
 }
 
 /*
@@ -125,6 +238,18 @@ timers_add(pid_t tid, int own)
 	if (array_grow(&timers.slots, &timers.size, timers.nslots + 1,
 	    sizeof *timers.slots) != 0)
 		return -ENOMEM;
+	timers.slots[timers.nslots].fd = -1;
+	if (timers.perf) {
+		if (timers_perf_open(tid, timers.period_ns,
+		    &timers.slots[timers.nslots].fd,
+		    &timers.slots[timers.nslots].perf_id) == 0) {
+			memset(&timers.slots[timers.nslots].timer, 0,
+			    sizeof timer);
+			goto added;
+		}
+		/* Short of descriptors, say: that thread gets a timer. */
+		sampler_count_clock_fallback();
+	}
 	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
 	if ((error = timers_create(clock, tid, SIGCHAIN_TICK, &timer)) != 0)
 		return error;
@@ -147,8 +272,9 @@ timers_add(pid_t tid, int own)
 		timer_delete(timer);
 		return -error;
 	}
-	timers.slots[timers.nslots].tid = tid;
 	timers.slots[timers.nslots].timer = timer;
+added:
+	timers.slots[timers.nslots].tid = tid;
 	timers.slots[timers.nslots].wake = wake;
 	timers.slots[timers.nslots].has_wake = has_wake;
 	timers.slots[timers.nslots].own = own;
@@ -171,7 +297,10 @@ timers_remove(size_t i)
 			sampler_thread_timers_clear();
 		timer_delete(timers.slots[i].wake);
 	}
-	timer_delete(timers.slots[i].timer);
+	if (timers.slots[i].fd >= 0)
+		timers_perf_close(timers.slots[i].fd, timers.slots[i].perf_id);
+	else
+		timer_delete(timers.slots[i].timer);
 	if (!timers.slots[i].own)
 		timers.foreign--;
 	timers.slots[i] = timers.slots[--timers.nslots];
@@ -313,8 +442,8 @@ timers_child(void)
 
 /* Prepare the timers. */
 int
-timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn event,
-    timers_name_fn name)
+timers_init(int wall, int wake, int perf, uint64_t period_ns,
+    timers_event_fn event, timers_name_fn name)
 {
 	int	error;
 
@@ -331,6 +460,7 @@ timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn event,
 	}
 	timers.wall = wall;
 	timers.wake = wall && wake;
+	timers.perf = !wall && perf;
 	timers.period_ns = period_ns;
 	timers.event = event;
 	timers.name = name;
@@ -379,11 +509,21 @@ timers_stop(void)
 	pthread_mutex_unlock(&timers.lock);
 }
 
-/* In the child after fork(): POSIX timers are not inherited. */
+/*
+ * In the child after fork(): POSIX timers are not inherited; the task
+ * clocks' descriptors are, still counting the parent's threads.
+ */
 void
 timers_forget(void)
 {
+	size_t	i;
+
 	atomic_store(&timers.running, 0);
+	for (i = 0; i < timers.nslots; i++) {
+		if (timers.slots[i].fd >= 0)
+			timers_perf_close(timers.slots[i].fd,
+			    timers.slots[i].perf_id);
+	}
 	timers.nslots = 0;
 	timers.foreign = 0;
 }

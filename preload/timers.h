@@ -1,8 +1,9 @@
 /*
  * Per-thread sampling timers.  Every thread of the profiled process gets
- * its own POSIX timer whose SIGPROF goes to that thread alone
- * (SIGEV_THREAD_ID): on the thread's CPU clock in cpu mode, on
- * CLOCK_MONOTONIC in wall mode.  Threads alive at start are found in
+ * its own timer whose SIGPROF goes to that thread alone: in cpu mode the
+ * thread's task clock (a perf event, see timers.c) where the kernel allows
+ * it, else a POSIX timer on the thread's CPU clock (SIGEV_THREAD_ID); in
+ * wall mode a POSIX timer on CLOCK_MONOTONIC.  Threads alive at start are found in
  * /proc/self/task; threads created later are armed by a pthread_create()
  * wrapper in the new thread itself, and their timer is deleted when the
  * thread ends (a thread-specific key's destructor, which runs on return,
@@ -39,13 +40,22 @@ typedef void (*timers_name_fn)(char *buf, size_t size);
 #define TIMERS_NAME_MAX	64
 
 /*
+ * Can this process sample its threads with task clocks?  0, or -errno:
+ * EACCES when kernel.perf_event_paranoid is above 1 for an unprivileged
+ * user, EPERM or ENOSYS when a seccomp filter forbids perf_event_open(),
+ * ENOENT when the kernel has no perf events.
+ */
+int	timers_perf_probe(uint64_t period_ns);
+/*
  * Prepare: wall clock or thread CPU clocks; in wall mode, whether threads
- * get wake timers (sampler_thread_timers(), src/sample.h); the period in
+ * get wake timers (sampler_thread_timers(), src/sample.h); in cpu mode,
+ * whether they get task clocks (a thread whose task clock cannot be opened
+ * gets a timer, counted by sampler_count_clock_fallback()); the period in
  * ns, the callbacks for thread events and names (either may be NULL).
  * 0 or -errno.
  */
-int	timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn,
-	    timers_name_fn);
+int	timers_init(int wall, int wake, int perf, uint64_t period_ns,
+	    timers_event_fn, timers_name_fn);
 /*
  * Arm a timer for every thread alive now and for every thread created
  * from now on.  0, or -errno if the calling thread's timer failed (then
@@ -54,7 +64,10 @@ int	timers_init(int wall, int wake, uint64_t period_ns, timers_event_fn,
 int	timers_start(void);
 /* Delete every timer; threads created from now on get none. */
 void	timers_stop(void);
-/* In the child after fork(): forget the parent's timers (none exist). */
+/*
+ * In the child after fork(): forget the parent's timers (none exist) and
+ * close its task clocks.
+ */
 void	timers_forget(void);
 /* Timers currently armed. */
 unsigned int	timers_count(void);

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -76,6 +77,8 @@ static __thread int			 sampler_slow;
 static __thread unsigned int		 sampler_idle_run;
 static __thread uint64_t		 sampler_last_ns;
 static __thread unsigned int		 sampler_last_flags;
+/* Task clocks: this thread's CPU clock at its previous signal. */
+static __thread uint64_t		 sampler_perf_last;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -130,6 +133,18 @@ sampler_forget_tid(void)
 	sampler_thread_timers_clear();
 	sampler_last_ns = 0;
 	sampler_last_flags = 0;
+	sampler_perf_last = 0;
+}
+
+/* A thread sampled by a CPU-clock timer, not a task clock. */
+void
+sampler_count_clock_fallback(void)
+{
+	struct sampler	*s = atomic_load(&sampler_active);
+
+	if (s != NULL)
+		atomic_fetch_add_explicit(&s->stats.clock_fallbacks, 1,
+		    memory_order_relaxed);
 }
 
 /* Give the handler the calling thread's timers (normal context). */
@@ -1007,12 +1022,36 @@ sampler_hist_value(unsigned int bucket)
 	return (uint64_t)(SAMPLER_HIST_SUB + sub + 1) << (e - 3);
 }
 
+/*
+ * A task clock's signal: the periods it stands for beyond one, from the
+ * thread's CPU time since its previous signal.  The kernel sends one
+ * signal per period of that time, but one sent while the previous is
+ * still pending (blocked: the handler ran longer than a period, or the
+ * program blocks SIGPROF) is lost.  The CPU clock, not the event's count:
+ * the same time, and reading a descriptor that may have been closed and
+ * reused (by a thread opening a file while this one's last signal was on
+ * its way) could take the program's data.
+ */
+static int
+sampler_perf_overrun(const struct sampler *s)
+{
+	uint64_t	cpu = sampler_cpu(), last = sampler_perf_last, periods;
+
+	sampler_perf_last = cpu;
+	if (cpu == 0 || last == 0 || cpu < last)
+		return 0;
+	periods = (cpu - last + s->period_ns / 2) / s->period_ns;
+	if (periods <= 1)
+		return 0;
+	return periods - 1 < (uint64_t)INT_MAX ? (int)(periods - 1) : INT_MAX;
+}
+
 /* The SIGPROF handler. */
 void
 sampler_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct sampler	*s;
-	int		 saved = errno, timer, wake;
+	int		 saved = errno, timer, wake, overrun = 0;
 	uint64_t	 t0, cost, max;
 
 	/* Sequentially consistent, as sampler_fork_close() is. */
@@ -1032,6 +1071,20 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	}
 	sampler_busy = 1;
 	t0 = sampler_now();
+	/*
+	 * A sampling timer's signal counts the expirations it stands for, a
+	 * task clock's (sigchain_is_fd()) its periods; the wake timer's says
+	 * the thread runs again.  The task clock's periods are counted
+	 * outside the sampling window too, so the first sample in it stands
+	 * for one.
+	 */
+	timer = si != NULL && si->si_code == SI_TIMER;
+	wake = timer &&
+	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE];
+	if (timer && !wake)
+		overrun = si->si_overrun;
+	else if (si != NULL && si->si_code == POLL_IN)
+		overrun = sampler_perf_overrun(s);
 	if (t0 < s->from_ns || (s->until_ns != 0 && t0 >= s->until_ns) ||
 	    atomic_load_explicit(&s->paused, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&s->stats.paused, 1,
@@ -1039,14 +1092,7 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 		sampler_busy = 0;
 		goto out;
 	}
-	/*
-	 * A sampling timer's signal counts the expirations it stands for;
-	 * the wake timer's says the thread runs again.
-	 */
-	timer = si != NULL && si->si_code == SI_TIMER;
-	wake = timer &&
-	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE];
-	sampler_sample(s, t0, uc, timer && !wake ? si->si_overrun : 0, wake);
+	sampler_sample(s, t0, uc, overrun, wake);
 	cost = sampler_now() - t0;
 	atomic_fetch_add_explicit(&s->stats.cost_sum, cost,
 	    memory_order_relaxed);

@@ -121,6 +121,7 @@ struct sampler_stats {
 	_Atomic uint64_t	toggles;	/* pause/resume signals */
 	_Atomic uint64_t	idle_slow;	/* samples at the idle rate */
 	_Atomic uint64_t	idle_wakes;	/* back to the full rate */
+	_Atomic uint64_t	clock_fallbacks; /* timers, not task clocks */
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -211,6 +212,11 @@ void		sampler_forget_tid(void);
 void		sampler_thread_timers(timer_t tick, timer_t wake);
 /* The calling thread's timers are about to be deleted. */
 void		sampler_thread_timers_clear(void);
+/*
+ * Cpu mode with task clocks: a thread got a timer on its CPU clock instead
+ * (normal context; counted in the active sampler's stats).
+ */
+void		sampler_count_clock_fallback(void);
 /*
  * Take one sample of the calling thread now (tests and the handler); uc is
  * the signal's context for the native stack, NULL for none.

@@ -4,8 +4,9 @@
  *
  * A program may use SIGPROF itself: setitimer(ITIMER_PROF) with a handler,
  * kill(), its own POSIX timer, SIG_IGN.  Our timers send SIGPROF with
- * SI_TIMER and the address of a sigchain_cookie as their value; every other
- * SIGPROF goes to the disposition the program set, so its handler runs at
+ * SI_TIMER and the address of a sigchain_cookie as their value, our task
+ * clocks with POLL_IN and a descriptor we opened; every other SIGPROF goes
+ * to the disposition the program set, so its handler runs at
  * its own rate and never at ours, an ignored SIGPROF stays ignored and a
  * default one still terminates the process.
  *
@@ -23,12 +24,16 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sample.h"
 #include "sigchain.h"
 
 char			 sigchain_cookie[SIGCHAIN_COOKIES];
+
+/* One bit per descriptor number: our task clocks. */
+static _Atomic uint64_t	 sigchain_fds[SIGCHAIN_MAX_FD / 64];
 
 static struct sigaction	 sigchain_program[2];
 static _Atomic unsigned int sigchain_slot;
@@ -63,6 +68,26 @@ sigchain_get(struct sigaction *sa)
 
 	slot = atomic_load_explicit(&sigchain_slot, memory_order_acquire);
 	memcpy(sa, &sigchain_program[slot & 1], sizeof *sa);
+}
+
+/* Remember fd as a task clock of ours (normal context). */
+int
+sigchain_add_fd(int fd)
+{
+	if (fd < 0 || fd >= SIGCHAIN_MAX_FD)
+		return -1;
+	atomic_fetch_or(&sigchain_fds[fd / 64], (uint64_t)1 << (fd % 64));
+	return 0;
+}
+
+/* Is fd one of our task clocks? */
+int
+sigchain_is_fd(int fd)
+{
+	if (fd < 0 || fd >= SIGCHAIN_MAX_FD)
+		return 0;
+	return (atomic_load_explicit(&sigchain_fds[fd / 64],
+	    memory_order_relaxed) >> (fd % 64)) & 1;
 }
 
 /* Hand a SIGPROF that is not ours to the program's disposition. */
@@ -107,6 +132,10 @@ sigchain_handler(int sig, siginfo_t *si, void *uc)
 	if (si != NULL && si->si_code == SI_TIMER &&
 	    (si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_TICK] ||
 	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE])) {
+		sampler_signal(sig, si, uc);
+		return;
+	}
+	if (si != NULL && si->si_code == POLL_IN && sigchain_is_fd(si->si_fd)) {
 		sampler_signal(sig, si, uc);
 		return;
 	}

@@ -21,6 +21,19 @@
 #define SIGCHAIN_COOKIES	2
 extern char	sigchain_cookie[SIGCHAIN_COOKIES];
 
+/*
+ * The kernel's task clock (perf_event_open(), preload/timers.c) signals
+ * with si_code POLL_IN and its descriptor in si_fd: such a SIGPROF is ours
+ * when the descriptor was given here.  Descriptors are remembered for good
+ * (a signal may still be on its way after one is closed); from
+ * SIGCHAIN_MAX_FD on they cannot be.
+ */
+#define SIGCHAIN_MAX_FD		65536
+/* Remember fd as a task clock of ours; 0, or -1 if it is too large. */
+int	sigchain_add_fd(int fd);
+/* Is fd one of ours?  Signal safe. */
+int	sigchain_is_fd(int fd);
+
 /* The SIGPROF handler: a sample, or the program's signal passed on. */
 void	sigchain_handler(int, siginfo_t *, void *);
 /* Set or read the program's SIGPROF disposition (normal context). */

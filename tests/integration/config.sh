@@ -27,6 +27,7 @@ ndepth_over PYSIG_NATIVE_DEPTH=1025
 unwind_word PYSIG_UNWIND=fast
 slowdown_zero PYSIG_IDLE_SLOWDOWN=0
 slowdown_over PYSIG_IDLE_SLOWDOWN=1001
+cputimer_word PYSIG_CPU_TIMER=hrtimer
 END
 ncases=$(wc -l <"$tmp/cases")
 

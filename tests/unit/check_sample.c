@@ -1166,6 +1166,98 @@ out:
 }
 END_TEST
 
+/* SIGPROF as the task clock fd sends it, through sigchain's handler. */
+static void
+perf_signal(int fd)
+{
+	siginfo_t	si;
+
+	memset(&si, 0, sizeof si);
+	si.si_code = POLL_IN;
+	si.si_fd = fd;
+	sigchain_handler(SIGPROF, &si, NULL);
+}
+
+static volatile sig_atomic_t	perf_forwarded;
+
+static void
+perf_program(int sig)
+{
+	(void)sig;
+	perf_forwarded++;
+}
+
+/*
+ * Cpu mode with task clocks: a POLL_IN SIGPROF is a sample only from a
+ * descriptor given to sigchain; each stands for the periods of CPU time
+ * the thread ran since its previous one.
+ */
+START_TEST(test_task_clock)
+{
+	struct sigaction	sa;
+	struct sample_stack	st;
+	struct sample_repeat	rep;
+	const uint64_t		period = 10000000;	/* 10 ms */
+	int			p[2];
+
+	setup_version(12);
+	set_top(make_frame(make_code("spins", "spins", "s.py", 1), 2, NULL));
+	s.period_ns = period;
+	/* Any descriptor: the handler only compares its number. */
+	ck_assert_int_eq(pipe(p), 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = perf_program;
+	sigchain_set(&sa);
+	sampler_set(&s);
+
+	/* Not a descriptor of ours: the program's signal. */
+	perf_signal(p[0]);
+	ck_assert_int_eq(perf_forwarded, 1);
+	ck_assert(idle_none());
+	ck_assert_int_eq(sigchain_add_fd(SIGCHAIN_MAX_FD), -1);
+	ck_assert_int_eq(sigchain_is_fd(SIGCHAIN_MAX_FD), 0);
+	ck_assert_int_eq(sigchain_is_fd(-1), 0);
+	ck_assert_int_eq(sigchain_add_fd(p[0]), 0);
+	ck_assert_int_eq(sigchain_is_fd(p[0]), 1);
+	ck_assert_int_eq(sigchain_is_fd(p[1]), 0);
+	perf_signal(p[1]);
+	ck_assert_int_eq(perf_forwarded, 2);
+	ck_assert(idle_none());
+
+	/* The thread's first: one period. */
+	perf_signal(p[0]);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_eq(st.weight_ns, period);
+	ck_assert_uint_eq(st.sample_flags & SAMPLE_STATE, 0);
+
+	/* 35 ms of CPU time since: four periods, three signals lost. */
+	idle_burn(35);
+	perf_signal(p[0]);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_eq(st.weight_ns, 4 * period);
+	ck_assert_uint_eq(atomic_load(&s.stats.overruns), 3);
+
+	/* A signal early by less than half a period still stands for one. */
+	idle_burn(3);
+	perf_signal(p[0]);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_eq(st.weight_ns, period);
+	ck_assert_uint_eq(atomic_load(&s.stats.overruns), 3);
+
+	/* Time waiting is not counted: 20 ms asleep, 12 ms of CPU. */
+	idle_wait(20);
+	idle_burn(12);
+	perf_signal(p[0]);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	ck_assert_uint_eq(st.weight_ns, period);
+	ck_assert_uint_eq(atomic_load(&s.stats.overruns), 3);
+	ck_assert_int_eq(perf_forwarded, 2);
+	sampler_set(NULL);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1180,6 +1272,7 @@ main(void)
 	tcase_add_test(tc, test_loader_busy);
 	tcase_add_test(tc, test_fork_gate);
 	tcase_add_loop_test(tc, test_idle_rate, 0, 2);
+	tcase_add_test(tc, test_task_clock);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);

@@ -17,7 +17,8 @@ import sys
 
 DEFAULTS = {"PYSIG_RATE": 100, "PYSIG_MAX_DEPTH": 1024, "PYSIG_QUIET": 0,
             "PYSIG_NATIVE": 1, "PYSIG_NATIVE_DEPTH": 512,
-            "PYSIG_UNWIND": "trace", "PYSIG_IDLE_SLOWDOWN": 10}
+            "PYSIG_UNWIND": "trace", "PYSIG_IDLE_SLOWDOWN": 10,
+            "PYSIG_CPU_TIMER": "perf"}
 PSEUDO = ("[truncated]", "[thread without Python]", "[no Python frames]",
           "[invalid frame]", "[entering Python]")
 
