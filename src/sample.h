@@ -233,6 +233,11 @@ unsigned int	sampler_fork_inside(void);
 void		sampler_fork_open(int child);
 /* Does the calling thread's Python thread state hold the GIL? */
 int		sampler_holds_gil(const struct sampler_python *);
+/*
+ * The calling thread's next random task clock period, in [period_ns / 2,
+ * 3 * period_ns / 2); seed starts its sequence (signal safe).
+ */
+uint64_t	sampler_perf_jitter(uint64_t period_ns, uint64_t seed);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
 unsigned int	sampler_hist_bucket(uint64_t ns);
 uint64_t	sampler_hist_value(unsigned int bucket);

@@ -5,7 +5,8 @@
 # refuses perf events gets one line saying why and CPU-clock timers, as
 # PYSIG_CPU_TIMER=posix does without the line; one descriptor per thread,
 # none of the parent's in a forked child, a descriptor the program reused
-# is never closed under it, and the program keeps half its descriptors.
+# is never closed under it, the program keeps half its descriptors, and a
+# loop in step with the period is sampled at every phase (random periods).
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require
@@ -52,7 +53,7 @@ else
 	refuse=-
 fi
 
-# taskclock_one LABEL MINOR PYTHON: six checks.
+# taskclock_one LABEL MINOR PYTHON: seven checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 taskclock_one() {
 	d=$tmp/$1
@@ -66,10 +67,11 @@ taskclock_one() {
 	pysig_profile "$d.fds" PYSIG_RATE=1000 "$3" "$WORK" fds
 	pysig_profile_after "$d.limit" 'ulimit -n' 64 PYSIG_RATE=1000 \
 	    "$3" "$WORK" limit
+	pysig_profile "$d.lockstep" PYSIG_RATE=1000 "$3" "$WORK" lockstep
 	"$CHECK_PYTHON" "$PYDIR/checktaskclock.py" "$2" "$d" \
 	    >"$tmp/check.out" 2>&1
-	tap_feed "$1" 6 "$tmp/check.out"
+	tap_feed "$1" 7 "$tmp/check.out"
 }
 
-pysig_for_each_python 6 taskclock_one
+pysig_for_each_python 7 taskclock_one
 exit 0

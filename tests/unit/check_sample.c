@@ -1258,6 +1258,37 @@ START_TEST(test_task_clock)
 }
 END_TEST
 
+/*
+ * Task clock periods: each in [P/2, 3P/2), a mean of P, spread over the
+ * whole range (every tenth of it hit), and a fresh sequence per thread.
+ */
+START_TEST(test_perf_jitter)
+{
+	const uint64_t	period = 1000000;
+	unsigned int	tenths[10] = { 0 }, i;
+	uint64_t	v, sum = 0;
+
+	sampler_forget_tid();
+	for (i = 0; i < 10000; i++) {
+		v = sampler_perf_jitter(period, 12345);
+		ck_assert_uint_ge(v, period / 2);
+		ck_assert_uint_lt(v, period + period / 2);
+		tenths[(v - period / 2) * 10 / period]++;
+		sum += v;
+	}
+	ck_assert_uint_ge(sum / 10000, period - period / 50);
+	ck_assert_uint_le(sum / 10000, period + period / 50);
+	for (i = 0; i < 10; i++)
+		ck_assert_uint_ge(tenths[i], 800);
+	/* Odd periods too: never out of range. */
+	for (i = 0; i < 1000; i++) {
+		v = sampler_perf_jitter(101, 1);
+		ck_assert_uint_ge(v, 50);
+		ck_assert_uint_lt(v, 152);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1273,6 +1304,7 @@ main(void)
 	tcase_add_test(tc, test_fork_gate);
 	tcase_add_loop_test(tc, test_idle_rate, 0, 2);
 	tcase_add_test(tc, test_task_clock);
+	tcase_add_test(tc, test_perf_jitter);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);

@@ -7,8 +7,8 @@ DIR.burn, DIR.posix and DIR.fallback are runs of "taskclock.py burn" at
 1000/s in cpu mode: with the default PYSIG_CPU_TIMER=perf, with posix, and
 with perf_event_open() refused by a shim (DIR.fallback absent: the
 shim did not build); DIR.fds is a run of "taskclock.py fds", DIR.limit
-one of "taskclock.py limit" under "ulimit -n 64".  Prints six results, as
-checkprof.py does.
+one of "taskclock.py limit" under "ulimit -n 64", DIR.lockstep one of
+"taskclock.py lockstep".  Prints seven results, as checkprof.py does.
 """
 
 import os
@@ -151,6 +151,34 @@ def check_limit(res, run):
               % (limit, perf, limit // 2, fallbacks, files), not p, p)
 
 
+def check_lockstep(res, run):
+    p = run.problems()
+    prof = run.profile()
+    got = said(run)
+    if not p and not task_clock(run):
+        res.skip("no task clock on this machine")
+        return
+    names = ("in_step", "off_step")
+    try:
+        truth = {n: float(got["cpu " + n]) for n in names}
+    except (KeyError, ValueError):
+        truth = {}
+        if not p:
+            p.append("the workload printed no measurement")
+    counts = {n: prof.count(lambda f, n=n: f.name == n) if prof else 0
+              for n in names}
+    total, ttotal = sum(counts.values()), sum(truth.values())
+    shares = {n: 100.0 * counts[n] / total if total else 0 for n in names}
+    want = {n: 100.0 * truth[n] / ttotal if ttotal else 0 for n in truth}
+    if not p and (not total or any(abs(shares[n] - want[n]) > 5
+                                   for n in names)):
+        p.append("shares %s, measured %s" % (shares, want))
+        p.extend(stacks_text(prof))
+    res.check("a loop in step with the period (30%% of every ms in "
+              "in_step): %s, within 5 points of its CPU time" % ", ".join(
+                  "%s %.1f%%" % (n, shares[n]) for n in names), not p, p)
+
+
 def main():
     res = Results()
     d = sys.argv[2]
@@ -160,6 +188,7 @@ def main():
         check_fallback(res, Run(d + ".fallback"))
         check_fds(res, Run(d + ".fds"))
         check_limit(res, Run(d + ".limit"))
+        check_lockstep(res, Run(d + ".lockstep"))
     finally:
         res.emit()
 

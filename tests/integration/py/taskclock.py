@@ -1,7 +1,7 @@
 """Workloads of taskclock.sh: CPU time in the main thread, or the task
 clocks' descriptors as the program sees them.
 
-Usage: taskclock.py burn SECONDS | fds | limit
+Usage: taskclock.py burn SECONDS | fds | limit | lockstep
 
 burn prints "cpu main SECONDS" (its thread_time).  fds prints "stdin
 reopened N" (the descriptor /dev/null got after closing 0 and starting a
@@ -9,10 +9,14 @@ thread), "fds alive N" (perf event descriptors while three threads run),
 "fds child N" (in a forked child), "fds after N" (the two extra threads
 gone), and "reused ok|closed|missing": a thread closes its own task
 clock's descriptor, puts a file of its own under the number and ends; the
-file must still be open afterwards.  limit, run with a low RLIMIT_NOFILE, starts 40 threads and
-prints "limit SOFT", "fds limited N" and "fds highest N" (the task clocks'
-count and highest number while they run) and "files N" (files it could
-still open).  Then "done".
+file must still be open afterwards.  limit, run with a low RLIMIT_NOFILE,
+starts 40 threads and prints "limit SOFT", "fds limited N" and "fds
+highest N" (the task clocks' count and highest number while they run) and
+"files N" (files it could still open).  lockstep runs in_step for the first
+30% of every millisecond of its CPU time and off_step for the rest, for
+1.5 s, and prints "cpu in_step S" and "cpu off_step S": a sampler firing
+every millisecond of CPU time exactly would find the same one every time.
+Then "done".
 """
 
 import fcntl
@@ -49,6 +53,32 @@ def perf_fds():
         except OSError:
             pass
     return out
+
+
+def in_step(end):
+    while time.thread_time() < end:
+        pass
+
+
+def off_step(end):
+    while time.thread_time() < end:
+        pass
+
+
+def lockstep(seconds, period=0.001):
+    spent = {"in_step": 0.0, "off_step": 0.0}
+    t = time.thread_time()
+    stop = t + seconds
+    while t < stop:
+        slot = (t // period) * period
+        in_step(slot + 0.3 * period)
+        t1 = time.thread_time()
+        spent["in_step"] += t1 - t
+        off_step(slot + period)
+        t = time.thread_time()
+        spent["off_step"] += t - t1
+    for name, sec in sorted(spent.items()):
+        print("cpu %s %.6f" % (name, sec))
 
 
 def wait_gone(tids):
@@ -125,6 +155,8 @@ def main():
                 print("reused ok")
             except OSError:
                 print("reused closed")
+    elif sys.argv[1] == "lockstep":
+        lockstep(1.5)
     elif sys.argv[1] == "limit":
         stop = threading.Event()
         threads = [threading.Thread(target=stop.wait) for _ in range(40)]
