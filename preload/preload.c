@@ -655,6 +655,7 @@ preload_child(void)
 	preload_sampler->from_ns = copy.from_ns;
 	preload_sampler->until_ns = copy.until_ns;
 	atomic_store(&preload_sampler->paused, atomic_load(&copy.paused));
+	sampler_mark_fork(preload_sampler);
 	munmap(old_ring, PRELOAD_RING_BYTES);
 	munmap(old_slots, PRELOAD_CODE_SLOTS * sizeof(struct codereg_slot));
 	munmap(old, sizeof *old);

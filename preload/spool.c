@@ -429,10 +429,13 @@ spool_execed(struct spool *sp, int pidfd)
 }
 
 /*
- * A forked child that executed another program before its first sample
- * (subprocess's fork and exec): remove its empty profile, unless the path
- * now names another file (the new program, a Python, made its own).
- * Whether it was removed.
+ * A process that ran no Python code of its own and did not exit cleanly:
+ * a forked child that never left the frame it forked in, whether it then
+ * executed another program or died (subprocess's fork and exec, or its
+ * failed exec: the samples of its C code are of no use), or any process
+ * that executed another program before its first sample.  Remove its
+ * profile, unless the path now names another file (the new program, a
+ * Python, made its own).  Whether it was removed.
  */
 static int
 spool_discard(struct spool *sp, int fd)
@@ -499,8 +502,8 @@ spool_main(struct spool *sp, struct spool_shared *sh, struct writer *w,
 		}
 	}
 	spool_drain(sp, sh, w);
-	if (!clean && spool_execed(sp, pidfd) &&
-	    atomic_load(&sh->sampler.stats.samples) == 0 &&
+	if (!clean && atomic_load(&sh->sampler.stats.moved) == 0 &&
+	    (sh->sampler.forked || spool_execed(sp, pidfd)) &&
 	    spool_discard(sp, fd)) {
 		if (write(done_fd, "x", 1) < 0)
 			_exit(1);

@@ -60,6 +60,10 @@ struct timers_slot {
 	int		own;	/* armed by the wrapper: the thread deletes it */
 	int		fd;	/* the task clock, -1: the timer */
 	uint64_t	perf_id;
+	/* Stopped by timers_hold(): 1 the timer, 2 the wake timer. */
+	int			held;
+	struct itimerspec	held_its;
+	struct itimerspec	held_wake_its;
 };
 
 /* What the wrapper passes to the new thread. */
@@ -80,6 +84,8 @@ static struct {
 	int			 wake;		/* threads get wake timers */
 	int			 perf;		/* cpu mode: task clocks */
 	uint64_t		 period_ns;
+	pid_t			 pid;		/* that armed the timers */
+	int			 held;		/* by timers_hold() */
 	timers_event_fn		 event;
 	timers_name_fn		 name;
 	pthread_key_t		 key;
@@ -480,6 +486,7 @@ timers_start(void)
 	if (!timers.ready)
 		return -EINVAL;
 	pthread_mutex_lock(&timers.lock);
+	timers.pid = getpid();
 	if ((error = timers_add(self, 0)) != 0) {
 		pthread_mutex_unlock(&timers.lock);
 		return error;
@@ -526,6 +533,67 @@ timers_forget(void)
 	}
 	timers.nslots = 0;
 	timers.foreign = 0;
+}
+
+/*
+ * Before exec(): stop every timer, keeping its setting in its slot.  The
+ * threads' timers, not only the caller's: when a thread other than the
+ * first calls exec(), it takes over the first thread's id before the
+ * kernel deletes the timers, and a timer aimed at that id would signal it.
+ */
+int
+timers_hold(void)
+{
+	struct itimerspec	 zero;
+	struct timers_slot	*slot;
+	size_t			 i;
+
+	/* A vfork() child shares our memory, not our timers. */
+	if (!atomic_load(&timers.running) || getpid() != timers.pid)
+		return 0;
+	if (pthread_mutex_trylock(&timers.lock) != 0)
+		return 0;
+	memset(&zero, 0, sizeof zero);
+	for (i = 0; i < timers.nslots; i++) {
+		slot = &timers.slots[i];
+		slot->held = 0;
+		if (slot->fd >= 0) {
+			if (ioctl(slot->fd, PERF_EVENT_IOC_DISABLE, 0) == 0)
+				slot->held = 1;
+		} else if (timer_settime(slot->timer, 0, &zero,
+		    &slot->held_its) == 0)
+			slot->held = 1;
+		if (slot->has_wake && timer_settime(slot->wake, 0, &zero,
+		    &slot->held_wake_its) == 0)
+			slot->held |= 2;
+	}
+	timers.held = 1;
+	pthread_mutex_unlock(&timers.lock);
+	return 1;
+}
+
+/* exec() failed: restart the timers timers_hold() stopped. */
+void
+timers_resume(void)
+{
+	struct timers_slot	*slot;
+	size_t			 i;
+
+	pthread_mutex_lock(&timers.lock);
+	for (i = 0; timers.held && i < timers.nslots; i++) {
+		slot = &timers.slots[i];
+		if ((slot->held & 1) && slot->fd >= 0)
+			(void)ioctl(slot->fd, PERF_EVENT_IOC_ENABLE, 0);
+		else if (slot->held & 1)
+			(void)timer_settime(slot->timer, 0, &slot->held_its,
+			    NULL);
+		if (slot->held & 2)
+			(void)timer_settime(slot->wake, 0,
+			    &slot->held_wake_its, NULL);
+		slot->held = 0;
+	}
+	timers.held = 0;
+	pthread_mutex_unlock(&timers.lock);
 }
 
 /* Timers currently armed. */

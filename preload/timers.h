@@ -69,6 +69,14 @@ void	timers_stop(void);
  * close its task clocks.
  */
 void	timers_forget(void);
+/*
+ * Before exec(), in the process that armed the timers: stop them all.
+ * 1 if they were (0: not this process's, or the table was busy: exec()
+ * called from a signal handler, say).
+ */
+int	timers_hold(void);
+/* exec() failed: restart the timers timers_hold() stopped. */
+void	timers_resume(void);
 /* Timers currently armed. */
 unsigned int	timers_count(void);
 

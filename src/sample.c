@@ -356,6 +356,35 @@ sampler_top(const struct pylayout *l, uintptr_t ts, struct sampler_top *t)
 		t->outer = PEEK(uintptr_t, t->prev + l->cframe_frame);
 }
 
+/*
+ * Where frame f stands in its code: the raw instruction offset or pointer,
+ * whichever the layout keeps; 0 for no frame.
+ */
+GUARD_NO_ASAN static uintptr_t
+sampler_position(const struct pylayout *l, uintptr_t f)
+{
+	if (!pystr_ptr_ok(f))
+		return 0;
+	if (l->frames == PYFRAMES_OBJECT)
+		return (uintptr_t)(unsigned int)PEEK(int, f + l->frame_lasti);
+	return PEEK(uintptr_t, f + l->frame_instr);
+}
+
+/*
+ * Count a sample whose innermost frame (0: none) is not where the thread
+ * stood at fork() (sampler_mark_fork()).
+ */
+GUARD_NO_ASAN static void
+sampler_count_moved(struct sampler *s, uintptr_t frame)
+{
+	if (!pystr_ptr_ok(frame))
+		frame = 0;
+	if (s->forked && frame == s->fork_frame &&
+	    sampler_position(s->py.layout, frame) == s->fork_pos)
+		return;
+	atomic_fetch_add_explicit(&s->stats.moved, 1, memory_order_relaxed);
+}
+
 /* Does the chain of _PyCFrames from c reach the thread's root_cframe? */
 GUARD_NO_ASAN static int
 sampler_cframes_ok(const struct pylayout *l, uintptr_t ts, uintptr_t c,
@@ -873,6 +902,7 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 	ts = sampler_tstate(&s->py);
 	if (pystr_ptr_ok(ts)) {
 		sampler_top(l, ts, &t);
+		sampler_count_moved(s, t.frame);
 		top = t.frame;
 		depth = sampler_count(l, top, s->max_depth, t.outer, &met);
 		if (t.broken || (t.check && !met && depth <= s->max_depth)) {
@@ -891,6 +921,7 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 			}
 		}
 	} else {
+		sampler_count_moved(s, 0);
 		w->flags |= STACK_NOPY;
 		atomic_fetch_add_explicit(&s->stats.no_python, 1,
 		    memory_order_relaxed);
@@ -993,6 +1024,36 @@ sampler_holds_gil(const struct sampler_python *py)
 	if (!pystr_ptr_ok(ts))
 		return 0;
 	return (sampler_gil(py, ts) & SAMPLE_GIL) != 0;
+}
+
+/* Note where the calling thread stands, in a child after fork(). */
+void
+sampler_mark_fork(struct sampler *s)
+{
+	struct sampler_top	t;
+	sigjmp_buf		env;
+	uintptr_t		ts;
+
+	s->fork_frame = 0;
+	s->fork_pos = 0;
+	/* Normal context: a fault's jump restores the signal mask. */
+	if (sigsetjmp(env, 1) == 0) {
+		guard_arm(&env);
+		ts = sampler_tstate(&s->py);
+		if (pystr_ptr_ok(ts)) {
+			sampler_top(s->py.layout, ts, &t);
+			if (pystr_ptr_ok(t.frame)) {
+				s->fork_frame = t.frame;
+				s->fork_pos = sampler_position(s->py.layout,
+				    t.frame);
+			}
+		}
+		guard_arm(NULL);
+		s->forked = 1;
+	} else {
+		/* Unreadable: every sample counts as moved. */
+		s->forked = 0;
+	}
 }
 
 /* Take one sample of the calling thread now. */

@@ -122,6 +122,14 @@ struct sampler_stats {
 	_Atomic uint64_t	idle_slow;	/* samples at the idle rate */
 	_Atomic uint64_t	idle_wakes;	/* back to the full rate */
 	_Atomic uint64_t	clock_fallbacks; /* timers, not task clocks */
+	/*
+	 * Samples whose innermost Python frame, or its position in its code,
+	 * is not where the thread stood at fork() (sampler_mark_fork()): in
+	 * a forked child, samples of Python code it ran after fork(); in any
+	 * other process, all samples.  Not in the trailer: the spool's test
+	 * for a child that only exec()ed another program.
+	 */
+	_Atomic uint64_t	moved;
 	_Atomic uint64_t	cost_sum;
 	_Atomic uint64_t	cost_max;
 	_Atomic uint64_t	cost_hist[SAMPLER_HIST];
@@ -159,6 +167,10 @@ struct sampler {
 	uint64_t		from_ns;
 	uint64_t		until_ns;
 	_Atomic int		paused;
+	/* A forked child: where its thread stood at fork() (stats.moved). */
+	int			forked;
+	uintptr_t		fork_frame;
+	uintptr_t		fork_pos;
 	struct ring		ring;
 	struct codereg		reg;
 	struct sampler_stats	stats;
@@ -231,6 +243,13 @@ void		sampler_take(struct sampler *s, uint64_t now_ns, void *uc);
 unsigned int	sampler_fork_close(void);
 unsigned int	sampler_fork_inside(void);
 void		sampler_fork_open(int child);
+/*
+ * In a child after fork(), before its timer starts (normal context): note
+ * the calling thread's innermost Python frame and its position there.
+ * A child that calls exec() before it runs any Python code (subprocess's
+ * fork and exec) takes no sample elsewhere, however long its C code ran.
+ */
+void		sampler_mark_fork(struct sampler *s);
 /* Does the calling thread's Python thread state hold the GIL? */
 int		sampler_holds_gil(const struct sampler_python *);
 /*

@@ -125,17 +125,24 @@ sigchain_forward(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* Was this SIGPROF sent by one of our timers or task clocks? */
+int
+sigchain_is_ours(const siginfo_t *si)
+{
+	if (si == NULL)
+		return 0;
+	if (si->si_code == SI_TIMER &&
+	    (si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_TICK] ||
+	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE]))
+		return 1;
+	return si->si_code == POLL_IN && sigchain_is_fd(si->si_fd);
+}
+
 /* The SIGPROF handler: a sample, or the program's signal passed on. */
 void
 sigchain_handler(int sig, siginfo_t *si, void *uc)
 {
-	if (si != NULL && si->si_code == SI_TIMER &&
-	    (si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_TICK] ||
-	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE])) {
-		sampler_signal(sig, si, uc);
-		return;
-	}
-	if (si != NULL && si->si_code == POLL_IN && sigchain_is_fd(si->si_fd)) {
+	if (sigchain_is_ours(si)) {
 		sampler_signal(sig, si, uc);
 		return;
 	}

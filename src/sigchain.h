@@ -34,6 +34,8 @@ int	sigchain_add_fd(int fd);
 /* Is fd one of ours?  Signal safe. */
 int	sigchain_is_fd(int fd);
 
+/* Was this SIGPROF sent by pysig's timers or task clocks?  Signal safe. */
+int	sigchain_is_ours(const siginfo_t *);
 /* The SIGPROF handler: a sample, or the program's signal passed on. */
 void	sigchain_handler(int, siginfo_t *, void *);
 /* Set or read the program's SIGPROF disposition (normal context). */

@@ -287,6 +287,67 @@ START_TEST(test_basic_stack)
 }
 END_TEST
 
+/* Move frame f of code to byte offset addr. */
+static void
+move_frame(uint8_t *f, uint8_t *code, int addr)
+{
+	if (l->frames == PYFRAMES_OBJECT) {
+		int lasti = addr / l->lasti_scale;
+
+		memcpy(f + l->frame_lasti, &lasti, sizeof lasti);
+	} else
+		put_ptr(f, l->frame_instr, code + l->code_code + addr);
+}
+
+/*
+ * stats.moved counts every sample, and in a forked child only those whose
+ * innermost frame or its position is not where the thread stood at fork().
+ */
+START_TEST(test_moved_since_fork)
+{
+	uint8_t		*cm, *cf, *cg, *fm, *ff, *fg;
+	struct got	 g;
+
+	setup_version(minors[_i]);
+	cm = make_code("<module>", "<module>", "app.py", 1);
+	cf = make_code("spawn", "spawn", "app.py", 10);
+	cg = make_code("work", "work", "app.py", 20);
+	fm = make_frame(cm, 40, NULL);
+	ff = make_frame(cf, 12, fm);
+	set_top(ff);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 1);
+	/* fork() called from spawn at offset 12: the child's C code. */
+	sampler_mark_fork(&s);
+	take(&g);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 1);
+	/* Back in spawn, one instruction on. */
+	move_frame(ff, cf, 14);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 2);
+	/* spawn calls work. */
+	move_frame(ff, cf, 12);
+	fg = make_frame(cg, 2, ff);
+	set_top(fg);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 3);
+	/* No Python stack at all is not where it forked either. */
+	pthread_setspecific(key, NULL);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 4);
+	/* A thread with no Python stack forked: only Python counts. */
+	sampler_mark_fork(&s);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 4);
+	pthread_setspecific(key, tstate);
+	set_top(ff);
+	take(&g);
+	ck_assert_uint_eq(atomic_load(&s.stats.moved), 5);
+	ck_assert_uint_eq(atomic_load(&s.stats.samples), 8);
+}
+END_TEST
+
 START_TEST(test_no_python)
 {
 	struct got	g;
@@ -1308,6 +1369,7 @@ main(void)
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
+	tcase_add_loop_test(tc, test_moved_since_fork, 0, NMINORS);
 	tcase_add_loop_test(tc, test_truncated_keeps_innermost, 0, NMINORS);
 	tcase_add_loop_test(tc, test_invalid_frame_cut, 0, NMINORS);
 	tcase_add_loop_test(tc, test_entered_from_c, 0, NMINORS);
