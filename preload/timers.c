@@ -57,6 +57,7 @@ struct timers_slot {
 	timer_t		timer;
 	timer_t		wake;
 	int		has_wake;
+	int		given;	/* to the thread's handler (wall mode) */
 	int		own;	/* armed by the wrapper: the thread deletes it */
 	int		fd;	/* the task clock, -1: the timer */
 	uint64_t	perf_id;
@@ -239,7 +240,7 @@ timers_add(pid_t tid, int own)
 	struct itimerspec	its;
 	timer_t			timer, wake = 0;
 	clockid_t		clock;
-	int			error, has_wake = 0;
+	int			error, has_wake = 0, given = 0;
 
 	if (array_grow(&timers.slots, &timers.size, timers.nslots + 1,
 	    sizeof *timers.slots) != 0)
@@ -259,22 +260,27 @@ timers_add(pid_t tid, int own)
 	clock = timers.wall ? CLOCK_MONOTONIC : timers_thread_clock(tid);
 	if ((error = timers_create(clock, tid, SIGCHAIN_TICK, &timer)) != 0)
 		return error;
-	/* Without it the thread is sampled at the full rate throughout. */
-	if (timers.wake && tid == timers_gettid() &&
-	    timers_create(timers_thread_clock(tid), tid, SIGCHAIN_WAKE,
-	    &wake) == 0) {
-		has_wake = 1;
-		sampler_thread_timers(timer, wake);
+	/*
+	 * Wall mode, in the thread itself: the handler takes random steps
+	 * with its timer.  Without a wake timer the thread is sampled at the
+	 * full rate throughout.
+	 */
+	if (timers.wall && tid == timers_gettid()) {
+		if (timers.wake && timers_create(timers_thread_clock(tid), tid,
+		    SIGCHAIN_WAKE, &wake) == 0)
+			has_wake = 1;
+		sampler_thread_timers(timer, wake, has_wake);
+		given = 1;
 	}
 	its.it_interval.tv_sec = (time_t)(timers.period_ns / 1000000000ULL);
 	its.it_interval.tv_nsec = (long)(timers.period_ns % 1000000000ULL);
 	its.it_value = its.it_interval;
 	if (timer_settime(timer, 0, &its, NULL) != 0) {
 		error = errno;
-		if (has_wake) {
+		if (given)
 			sampler_thread_timers_clear();
+		if (has_wake)
 			timer_delete(wake);
-		}
 		timer_delete(timer);
 		return -error;
 	}
@@ -283,6 +289,7 @@ added:
 	timers.slots[timers.nslots].tid = tid;
 	timers.slots[timers.nslots].wake = wake;
 	timers.slots[timers.nslots].has_wake = has_wake;
+	timers.slots[timers.nslots].given = given;
 	timers.slots[timers.nslots].own = own;
 	timers.nslots++;
 	if (!own)
@@ -291,18 +298,19 @@ added:
 }
 
 /*
- * Delete slot i's timers and drop the slot; caller holds the lock.  A
- * wake timer's thread is the caller (the end of a thread, timers_stop()
- * in the thread that started them) or gone (timers_reap()).
+ * Delete slot i's timers and drop the slot; caller holds the lock.  The
+ * thread its timers were given to is the caller (the end of a thread,
+ * timers_stop() in the thread that started them), gone (timers_reap()),
+ * or another thread at exit (its last signal may still reach its handler,
+ * whose timer_settime() on the deleted timer fails).
  */
 static void
 timers_remove(size_t i)
 {
-	if (timers.slots[i].has_wake) {
-		if (timers.slots[i].tid == timers_gettid())
-			sampler_thread_timers_clear();
+	if (timers.slots[i].given && timers.slots[i].tid == timers_gettid())
+		sampler_thread_timers_clear();
+	if (timers.slots[i].has_wake)
 		timer_delete(timers.slots[i].wake);
-	}
 	if (timers.slots[i].fd >= 0)
 		timers_perf_close(timers.slots[i].fd, timers.slots[i].perf_id);
 	else

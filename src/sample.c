@@ -75,16 +75,23 @@ static __thread uint64_t		 sampler_cpu_last;
 static __thread timer_t			 sampler_tick_timer;
 static __thread timer_t			 sampler_wake_timer;
 static __thread volatile sig_atomic_t	 sampler_timers_set;
+static __thread int			 sampler_has_wake;
+/*
+ * When the next tick is due (0: unknown), and the ticks before
+ * sampler_wall_step() re-arms the timer.
+ */
+static __thread uint64_t		 sampler_wall_due;
+static __thread unsigned int		 sampler_wall_left;
 static __thread int			 sampler_slow;
 static __thread unsigned int		 sampler_idle_run;
 static __thread uint64_t		 sampler_last_ns;
 static __thread unsigned int		 sampler_last_flags;
 /*
- * Task clocks: this thread's CPU clock at its previous signal, and the
- * state of its random periods (sampler_perf_jitter()).
+ * Task clocks: this thread's CPU clock at its previous signal.  Task clocks
+ * and wall-mode timers: the state of its random periods (sampler_jitter()).
  */
 static __thread uint64_t		 sampler_perf_last;
-static __thread uint64_t		 sampler_perf_rand;
+static __thread uint64_t		 sampler_rand;
 
 /*
  * Where the native stack is unwound to before the record is reserved (its
@@ -140,7 +147,7 @@ sampler_forget_tid(void)
 	sampler_last_ns = 0;
 	sampler_last_flags = 0;
 	sampler_perf_last = 0;
-	sampler_perf_rand = 0;
+	sampler_rand = 0;
 }
 
 /* A thread sampled by a CPU-clock timer, not a task clock. */
@@ -156,12 +163,14 @@ sampler_count_clock_fallback(void)
 
 /* Give the handler the calling thread's timers (normal context). */
 void
-sampler_thread_timers(timer_t tick, timer_t wake)
+sampler_thread_timers(timer_t tick, timer_t wake, int has_wake)
 {
 	sampler_timers_set = 0;
 	atomic_signal_fence(memory_order_seq_cst);
 	sampler_tick_timer = tick;
 	sampler_wake_timer = wake;
+	sampler_has_wake = has_wake;
+	sampler_wall_due = 0;
 	sampler_slow = 0;
 	sampler_idle_run = 0;
 	atomic_signal_fence(memory_order_seq_cst);
@@ -744,9 +753,9 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
 
 /*
  * Wall mode: was the thread running?  Idle when its CPU clock advanced by
- * less than half the time the sample stands for since its previous sample:
- * it slept, waited for I/O, a lock or the GIL (or for a CPU, on a loaded
- * machine).  A waiting thread woken by the signal runs a few microseconds
+ * less than half the time the sample stands for since its previous sample
+ * (span_ns, sampler_span()): it slept, waited for I/O, a lock or the GIL
+ * (or for a CPU, on a loaded machine).  A waiting thread woken by the signal runs a few microseconds
  * (and the handler a few more) before it waits again, so it stays idle;
  * and the running samples of a thread add up to its CPU time.  Woken (see
  * sampler_slow_sample()), it is running.  The clock is read at the end of
@@ -755,15 +764,32 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
  * more at its start, to split its time before the walk.
  */
 static unsigned int
-sampler_state(uint64_t weight_ns, int woken)
+sampler_state(uint64_t span_ns, int woken)
 {
 	uint64_t	cpu = sampler_cpu(), ran = cpu - sampler_cpu_last;
 	int		first = sampler_cpu_last == 0;
 
 	sampler_cpu_last = cpu;
-	if (!first && !woken && ran < weight_ns / 2)
+	if (!first && !woken && ran < span_ns / 2)
 		return SAMPLE_STATE | SAMPLE_IDLE;
 	return SAMPLE_STATE;
+}
+
+/*
+ * The wall time a sample's state is judged over: the time it stands for,
+ * or the time since the thread's previous sample if that is shorter (a
+ * random step shorter than the period: a thread that ran throughout ran
+ * less than the period).  Not the time since if longer: a thread that ran
+ * for half a period or more ran at least as long as a thread running
+ * throughout a shortest step.
+ */
+static uint64_t
+sampler_span(uint64_t weight_ns, uint64_t now)
+{
+	if (sampler_last_ns != 0 && now > sampler_last_ns &&
+	    now - sampler_last_ns < weight_ns)
+		return now - sampler_last_ns;
+	return weight_ns;
 }
 
 /*
@@ -789,6 +815,7 @@ sampler_pace(const struct sampler *s, int slow)
 	}
 	if (timer_settime(sampler_wake_timer, 0, &wake, NULL) != 0)
 		return -1;
+	sampler_wall_due = 0;
 	if (timer_settime(sampler_tick_timer, 0, &its, NULL) != 0) {
 		if (slow) {
 			memset(&wake, 0, sizeof wake);
@@ -861,7 +888,8 @@ sampler_repace(struct sampler *s, const struct sampler_walk *w,
 
 	sampler_last_ns = now;
 	sampler_last_flags = w->sample_flags;
-	if (!s->wall || s->idle_slowdown <= 1 || !sampler_timers_set)
+	if (!s->wall || s->idle_slowdown <= 1 || !sampler_timers_set ||
+	    !sampler_has_wake)
 		return;
 	if (sampler_slow && (w->woken || !idle)) {
 		if (sampler_pace(s, 0) == 0)
@@ -950,7 +978,8 @@ sampler_walk(struct sampler *s, struct sampler_walk *w, uint64_t now,
 		    (w->flags & STACK_TRUNCATED) ? 0 : depth);
 	w->sample_flags |= sampler_gil(&s->py, ts);
 	if (s->wall)
-		w->sample_flags |= sampler_state(w->weight_ns, w->woken);
+		w->sample_flags |= sampler_state(sampler_span(w->weight_ns,
+		    now), w->woken);
 }
 
 /*
@@ -1115,27 +1144,72 @@ sampler_perf_overrun(const struct sampler *s)
 }
 
 /*
- * The length of a task clock's next period: uniform in [period / 2,
- * 3 * period / 2), so a mean of one period.  A sampler that fires at
- * fixed steps of CPU time sees a loop whose iterations take a multiple (or
- * a simple fraction) of the period at the same points every time, and
- * Python loops are that regular: the bench's acc_shares, whose four
- * functions take 2.0 ms a round on 3.12, had errors of 5 to 10 points in
- * one run out of three.  Random steps sample every phase alike
+ * The length of a task clock's or a wall-mode timer's next period:
+ * uniform in [period / 2, 3 * period / 2), so a mean of one period.  A
+ * sampler that fires at fixed steps of CPU time sees a loop whose
+ * iterations take a multiple (or a simple fraction) of the period at the
+ * same points every time, and Python loops are that regular: the bench's
+ * acc_shares, whose four functions take 2.0 ms a round on 3.12, had errors
+ * of 5 to 10 points in one run out of three.  In wall-clock time, so does
+ * a loop paced by the clock.  Random steps sample every phase alike
  * (xorshift64*, seeded from the thread id and the clock).
  */
 uint64_t
-sampler_perf_jitter(uint64_t period_ns, uint64_t seed)
+sampler_jitter(uint64_t period_ns, uint64_t seed)
 {
-	uint64_t	x = sampler_perf_rand;
+	uint64_t	x = sampler_rand;
 
 	if (x == 0)
 		x = (seed * 0x9e3779b97f4a7c15ULL) | 1;
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	sampler_perf_rand = x;
+	sampler_rand = x;
 	return period_ns / 2 + ((x * 0x2545f4914f6cdd1dULL) >> 11) % period_ns;
+}
+
+/*
+ * Wall mode at the full rate: every SAMPLER_WALL_EVERY ticks, the calling
+ * thread's next tick a random step (sampler_jitter()) after the one being
+ * handled was due, then every period.  Re-arming a timer costs a few
+ * microseconds here (a virtual machine's timer); shifting the phase every
+ * few ticks samples every phase of a program in step with the rate alike
+ * just the same.  The steps average one period however late the signals
+ * come: the tick handled was due when the timer was armed for it, or a
+ * period after the one before, and overrun periods before its last
+ * expiry; from now if unknown (the first tick, back from the idle rate)
+ * or far behind.  Only for a thread whose timer was given
+ * (sampler_thread_timers()); an error leaves the timer as it was.
+ */
+static void
+sampler_wall_step(const struct sampler *s, uint64_t now, int overrun)
+{
+	struct itimerspec	its;
+	uint64_t		due = sampler_wall_due, next;
+
+	sampler_wall_due = 0;
+	if (!sampler_timers_set || sampler_slow)
+		return;
+	if (due != 0 && overrun > 0)
+		due += s->period_ns * (uint64_t)overrun;
+	if (due == 0 || due > now || now - due > 2 * s->period_ns) {
+		due = now;
+		sampler_wall_left = 0;
+	}
+	if (sampler_wall_left > 0) {
+		sampler_wall_left--;
+		sampler_wall_due = due + s->period_ns;
+		return;
+	}
+	next = due + sampler_jitter(s->period_ns, now ^ sampler_tid);
+	its.it_interval.tv_sec = (time_t)(s->period_ns / 1000000000ULL);
+	its.it_interval.tv_nsec = (long)(s->period_ns % 1000000000ULL);
+	its.it_value.tv_sec = (time_t)(next / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(next % 1000000000ULL);
+	if (timer_settime(sampler_tick_timer, TIMER_ABSTIME, &its, NULL) == 0) {
+		sampler_wall_due = next;
+		sampler_wall_left = SAMPLER_WALL_EVERY - 1;
+	}
 }
 
 /* The SIGPROF handler. */
@@ -1173,11 +1247,13 @@ sampler_signal(int sig, siginfo_t *si, void *uc)
 	timer = si != NULL && si->si_code == SI_TIMER;
 	wake = timer &&
 	    si->si_value.sival_ptr == &sigchain_cookie[SIGCHAIN_WAKE];
-	if (timer && !wake)
+	if (timer && !wake) {
 		overrun = si->si_overrun;
-	else if (si != NULL && si->si_code == POLL_IN) {
+		if (s->wall)
+			sampler_wall_step(s, t0, overrun);
+	} else if (si != NULL && si->si_code == POLL_IN) {
 		overrun = sampler_perf_overrun(s);
-		next = sampler_perf_jitter(s->period_ns, t0 ^ sampler_tid);
+		next = sampler_jitter(s->period_ns, t0 ^ sampler_tid);
 		/* Counted from now; an error leaves the period as it was. */
 		(void)ioctl(si->si_fd, PERF_EVENT_IOC_PERIOD, &next);
 	}

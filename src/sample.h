@@ -206,9 +206,11 @@ void		sampler_toggle(int, siginfo_t *, void *);
 void		sampler_forget_tid(void);
 /*
  * Wall mode, normal context, in the thread itself: its sampling timer
- * (CLOCK_MONOTONIC, every period) and a disarmed timer on its own CPU
- * clock, both signalling the thread, the second with
- * sigchain_cookie[SIGCHAIN_WAKE].  Waking a thread that waits (for a lock,
+ * (CLOCK_MONOTONIC, every period), which the handler re-arms every
+ * SAMPLER_WALL_EVERY ticks of the full rate for a random step
+ * (sampler_jitter()), and if has_wake a
+ * disarmed timer on its own CPU clock, both signalling the thread, the
+ * second with sigchain_cookie[SIGCHAIN_WAKE].  Waking a thread that waits (for a lock,
  * the GIL, I/O) to sample it costs about as much CPU as the handler, and
  * its stack does not change while it waits: after SAMPLER_IDLE_STREAK idle
  * samples in a row the handler stretches the sampling timer's period by
@@ -218,10 +220,14 @@ void		sampler_forget_tid(void);
  * its time since its previous sample is split into the CPU time it ran
  * (this sample) and the rest, idle at its previous stack (a
  * SAMPLE_REC_REPEAT record), and the full rate is back.  A thread whose
- * timers were never given is always sampled at the full rate.
+ * timers were never given is always sampled at the full rate, at fixed
+ * steps; one without a wake timer, at the full rate.
  */
 #define SAMPLER_IDLE_STREAK	2
-void		sampler_thread_timers(timer_t tick, timer_t wake);
+/* Wall mode: the ticks between random steps (sampler_wall_step()). */
+#define SAMPLER_WALL_EVERY	4
+void		sampler_thread_timers(timer_t tick, timer_t wake,
+		    int has_wake);
 /* The calling thread's timers are about to be deleted. */
 void		sampler_thread_timers_clear(void);
 /*
@@ -253,10 +259,11 @@ void		sampler_mark_fork(struct sampler *s);
 /* Does the calling thread's Python thread state hold the GIL? */
 int		sampler_holds_gil(const struct sampler_python *);
 /*
- * The calling thread's next random task clock period, in [period_ns / 2,
- * 3 * period_ns / 2); seed starts its sequence (signal safe).
+ * The calling thread's next random period (task clock or wall-mode timer),
+ * in [period_ns / 2, 3 * period_ns / 2); seed starts its sequence (signal
+ * safe).
  */
-uint64_t	sampler_perf_jitter(uint64_t period_ns, uint64_t seed);
+uint64_t	sampler_jitter(uint64_t period_ns, uint64_t seed);
 /* Histogram bucket of a cost and the upper bound of a bucket, in ns. */
 unsigned int	sampler_hist_bucket(uint64_t ns);
 uint64_t	sampler_hist_value(unsigned int bucket);

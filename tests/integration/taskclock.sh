@@ -6,7 +6,8 @@
 # PYSIG_CPU_TIMER=posix does without the line; one descriptor per thread,
 # none of the parent's in a forked child, a descriptor the program reused
 # is never closed under it, the program keeps half its descriptors, and a
-# loop in step with the period is sampled at every phase (random periods).
+# loop in step with the period is sampled at every phase (random periods),
+# in cpu mode and, by wall-clock time, in wall mode.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:?run through make check}/tests/integration/lib.sh"
 pysig_require
@@ -53,7 +54,7 @@ else
 	refuse=-
 fi
 
-# taskclock_one LABEL MINOR PYTHON: seven checks.
+# taskclock_one LABEL MINOR PYTHON: eight checks.
 # shellcheck disable=SC2317 # called by pysig_for_each_python
 taskclock_one() {
 	d=$tmp/$1
@@ -68,10 +69,12 @@ taskclock_one() {
 	pysig_profile_after "$d.limit" 'ulimit -n' 64 PYSIG_RATE=1000 \
 	    "$3" "$WORK" limit
 	pysig_profile "$d.lockstep" PYSIG_RATE=1000 "$3" "$WORK" lockstep
+	pysig_profile "$d.lockwall" PYSIG_RATE=1000 PYSIG_MODE=wall "$3" \
+	    "$WORK" lockstep wall
 	"$CHECK_PYTHON" "$PYDIR/checktaskclock.py" "$2" "$d" \
 	    >"$tmp/check.out" 2>&1
-	tap_feed "$1" 7 "$tmp/check.out"
+	tap_feed "$1" 8 "$tmp/check.out"
 }
 
-pysig_for_each_python 7 taskclock_one
+pysig_for_each_python 8 taskclock_one
 exit 0

@@ -1035,6 +1035,16 @@ idle_burn(long ms)
 	    (t.tv_nsec - t0.tv_nsec) < ms * 1000000L);
 }
 
+/* CLOCK_MONOTONIC in ns. */
+static long long
+idle_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The handler, as if a timer of ours had sent SIGPROF with cookie. */
 static void
 idle_signal(int cookie)
@@ -1081,7 +1091,7 @@ idle_next(struct sample_stack *stack, struct sample_repeat *rep)
 
 /*
  * A tick: the next record is a stack, standing for weight ns (0: any),
- * idle or not.
+ * idle or not (0xffff: either).
  */
 static void
 idle_tick(uint64_t weight, unsigned int idle)
@@ -1093,7 +1103,8 @@ idle_tick(uint64_t weight, unsigned int idle)
 	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
 	if (weight != 0)
 		ck_assert_uint_eq(st.weight_ns, weight);
-	ck_assert_uint_eq(st.sample_flags & SAMPLE_IDLE, idle);
+	if (idle != 0xffff)
+		ck_assert_uint_eq(st.sample_flags & SAMPLE_IDLE, idle);
 }
 
 /* Nothing but function definitions left in the ring? */
@@ -1137,19 +1148,22 @@ START_TEST(test_idle_rate)
 	sev.sigev_notify = SIGEV_NONE;
 	ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &tick), 0);
 	ck_assert_int_eq(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &wake), 0);
-	sampler_thread_timers(tick, wake);
+	sampler_thread_timers(tick, wake, 1);
 	sampler_set(&s);
 
-	/* Its first sample is running; then two idle ones. */
+	/*
+	 * Its first sample is running; then two idle ones.  At the full rate
+	 * each tick re-arms the timer for a random step, then the period.
+	 */
 	idle_tick(period, 0);
 	idle_wait(5);
 	idle_tick(period, SAMPLE_IDLE);
-	ck_assert_int_eq(idle_period(tick), 0);
+	ck_assert_int_eq(idle_period(tick), (long long)period);
 	idle_wait(5);
 	idle_tick(period, SAMPLE_IDLE);
 	if (slowdown == 1) {
-		/* PYSIG_IDLE_SLOWDOWN=1: the timers are left alone. */
-		ck_assert_int_eq(idle_period(tick), 0);
+		/* PYSIG_IDLE_SLOWDOWN=1: no idle rate. */
+		ck_assert_int_eq(idle_period(tick), (long long)period);
 		ck_assert_int_eq(idle_period(wake), 0);
 		idle_signal(SIGCHAIN_WAKE);
 		ck_assert(idle_none());
@@ -1224,6 +1238,87 @@ out:
 	sampler_set(NULL);
 	timer_delete(tick);
 	timer_delete(wake);
+}
+END_TEST
+
+/* A timer's time to its next expiry in ns (0: disarmed). */
+static long long
+idle_value(timer_t t)
+{
+	struct itimerspec	its;
+
+	ck_assert_int_eq(timer_gettime(t, &its), 0);
+	return its.it_value.tv_sec * 1000000000LL + its.it_value.tv_nsec;
+}
+
+/*
+ * Wall mode: a tick at the full rate that comes before its timer was due
+ * (here every one: the test sends them at once) sets the thread's next one
+ * a random step away, between half and one and a half periods, then every
+ * period; a thread waiting in between is judged idle over the wall time
+ * since its previous sample when shorter than the period.  Without its
+ * timers given, the timer is left alone (fixed steps).
+ */
+START_TEST(test_wall_steps)
+{
+	struct sigevent		sev;
+	struct sample_stack	st;
+	struct sample_repeat	rep;
+	timer_t			tick;
+	const uint64_t		period = 10000000;	/* 10 ms */
+	long long		v, lo = -1, hi = -1, t0;
+	int			i;
+
+	setup_version(12);
+	set_top(make_frame(make_code("runs", "runs", "r.py", 1), 2, NULL));
+	s.wall = 1;
+	s.period_ns = period;
+	s.idle_slowdown = 1;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_NONE;
+	ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &tick), 0);
+	sampler_thread_timers(tick, 0, 0);
+	sampler_set(&s);
+	for (i = 0; i < 400; i++) {
+		idle_signal(SIGCHAIN_TICK);
+		v = idle_value(tick);
+		ck_assert_int_eq(idle_period(tick), (long long)period);
+		ck_assert_int_le(v, (long long)(3 * period / 2));
+		if (lo < 0 || v < lo)
+			lo = v;
+		if (v > hi)
+			hi = v;
+		ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+		ck_assert_uint_eq(st.weight_ns, period);
+	}
+	/* 400 draws: the lowest and highest tenth are reached. */
+	ck_assert_int_lt(lo, (long long)(period * 6 / 10));
+	ck_assert_int_gt(hi, (long long)(period * 14 / 10));
+	/*
+	 * Busy for 3 ms: running over the 3 ms since the last sample (a
+	 * short step), not idle for running less than half the period.  On
+	 * a machine too busy to give it 55% of a CPU it did wait; the
+	 * verdict is then not checked.
+	 */
+	t0 = idle_mono();
+	idle_burn(3);
+	idle_tick(period, idle_mono() - t0 < 5500000 ? 0 : 0xffff);
+	/* Then waiting 3 ms: idle. */
+	idle_wait(3);
+	idle_tick(period, SAMPLE_IDLE);
+	/* Timers taken back: fixed steps, the timer is not touched. */
+	sampler_thread_timers_clear();
+	{
+		struct itimerspec	its = { { 0, 0 }, { 5, 0 } };
+
+		ck_assert_int_eq(timer_settime(tick, 0, &its, NULL), 0);
+	}
+	idle_signal(SIGCHAIN_TICK);
+	ck_assert_int_gt(idle_value(tick), 4000000000LL);
+	ck_assert_int_eq(idle_period(tick), 0);
+	ck_assert_uint_eq(idle_next(&st, &rep), SAMPLE_REC_STACK);
+	sampler_set(NULL);
+	timer_delete(tick);
 }
 END_TEST
 
@@ -1331,7 +1426,7 @@ START_TEST(test_perf_jitter)
 
 	sampler_forget_tid();
 	for (i = 0; i < 10000; i++) {
-		v = sampler_perf_jitter(period, 12345);
+		v = sampler_jitter(period, 12345);
 		ck_assert_uint_ge(v, period / 2);
 		ck_assert_uint_lt(v, period + period / 2);
 		tenths[(v - period / 2) * 10 / period]++;
@@ -1343,7 +1438,7 @@ START_TEST(test_perf_jitter)
 		ck_assert_uint_ge(tenths[i], 800);
 	/* Odd periods too: never out of range. */
 	for (i = 0; i < 1000; i++) {
-		v = sampler_perf_jitter(101, 1);
+		v = sampler_jitter(101, 1);
 		ck_assert_uint_ge(v, 50);
 		ck_assert_uint_lt(v, 152);
 	}
@@ -1364,6 +1459,7 @@ main(void)
 	tcase_add_test(tc, test_loader_busy);
 	tcase_add_test(tc, test_fork_gate);
 	tcase_add_loop_test(tc, test_idle_rate, 0, 2);
+	tcase_add_test(tc, test_wall_steps);
 	tcase_add_test(tc, test_task_clock);
 	tcase_add_test(tc, test_perf_jitter);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);

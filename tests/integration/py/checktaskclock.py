@@ -8,7 +8,8 @@ DIR.burn, DIR.posix and DIR.fallback are runs of "taskclock.py burn" at
 with perf_event_open() refused by a shim (DIR.fallback absent: the
 shim did not build); DIR.fds is a run of "taskclock.py fds", DIR.limit
 one of "taskclock.py limit" under "ulimit -n 64", DIR.lockstep one of
-"taskclock.py lockstep".  Prints seven results, as checkprof.py does.
+"taskclock.py lockstep", DIR.lockwall one of "taskclock.py lockstep wall" in
+wall mode.  Prints eight results, as checkprof.py does.
 """
 
 import os
@@ -151,16 +152,16 @@ def check_limit(res, run):
               % (limit, perf, limit // 2, fallbacks, files), not p, p)
 
 
-def check_lockstep(res, run):
+def check_lockstep(res, run, kind):
     p = run.problems()
     prof = run.profile()
     got = said(run)
-    if not p and not task_clock(run):
+    if kind == "cpu" and not p and not task_clock(run):
         res.skip("no task clock on this machine")
         return
     names = ("in_step", "off_step")
     try:
-        truth = {n: float(got["cpu " + n]) for n in names}
+        truth = {n: float(got[kind + " " + n]) for n in names}
     except (KeyError, ValueError):
         truth = {}
         if not p:
@@ -174,9 +175,10 @@ def check_lockstep(res, run):
                                    for n in names)):
         p.append("shares %s, measured %s" % (shares, want))
         p.extend(stacks_text(prof))
-    res.check("a loop in step with the period (30%% of every ms in "
-              "in_step): %s, within 5 points of its CPU time" % ", ".join(
-                  "%s %.1f%%" % (n, shares[n]) for n in names), not p, p)
+    res.check("%s mode: a loop in step with the period (30%% of every ms "
+              "of %s time in in_step): %s, within 5 points of its time"
+              % (kind, "CPU" if kind == "cpu" else "wall-clock", ", ".join(
+                  "%s %.1f%%" % (n, shares[n]) for n in names)), not p, p)
 
 
 def main():
@@ -188,7 +190,8 @@ def main():
         check_fallback(res, Run(d + ".fallback"))
         check_fds(res, Run(d + ".fds"))
         check_limit(res, Run(d + ".limit"))
-        check_lockstep(res, Run(d + ".lockstep"))
+        check_lockstep(res, Run(d + ".lockstep"), "cpu")
+        check_lockstep(res, Run(d + ".lockwall"), "wall")
     finally:
         res.emit()
 

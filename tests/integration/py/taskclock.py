@@ -1,7 +1,7 @@
 """Workloads of taskclock.sh: CPU time in the main thread, or the task
 clocks' descriptors as the program sees them.
 
-Usage: taskclock.py burn SECONDS | fds | limit | lockstep
+Usage: taskclock.py burn SECONDS | fds | limit | lockstep [wall]
 
 burn prints "cpu main SECONDS" (its thread_time).  fds prints "stdin
 reopened N" (the descriptor /dev/null got after closing 0 and starting a
@@ -16,6 +16,8 @@ highest N" (the task clocks' count and highest number while they run) and
 30% of every millisecond of its CPU time and off_step for the rest, for
 1.5 s, and prints "cpu in_step S" and "cpu off_step S": a sampler firing
 every millisecond of CPU time exactly would find the same one every time.
+lockstep wall does the same by every millisecond of CLOCK_MONOTONIC, for
+wall mode's timers, and prints "wall in_step S" and "wall off_step S".
 Then "done".
 """
 
@@ -55,30 +57,31 @@ def perf_fds():
     return out
 
 
-def in_step(end):
-    while time.thread_time() < end:
+def in_step(clock, end):
+    while clock() < end:
         pass
 
 
-def off_step(end):
-    while time.thread_time() < end:
+def off_step(clock, end):
+    while clock() < end:
         pass
 
 
-def lockstep(seconds, period=0.001):
+def lockstep(seconds, kind, period=0.001):
+    clock = time.monotonic if kind == "wall" else time.thread_time
     spent = {"in_step": 0.0, "off_step": 0.0}
-    t = time.thread_time()
+    t = clock()
     stop = t + seconds
     while t < stop:
         slot = (t // period) * period
-        in_step(slot + 0.3 * period)
-        t1 = time.thread_time()
+        in_step(clock, slot + 0.3 * period)
+        t1 = clock()
         spent["in_step"] += t1 - t
-        off_step(slot + period)
-        t = time.thread_time()
+        off_step(clock, slot + period)
+        t = clock()
         spent["off_step"] += t - t1
     for name, sec in sorted(spent.items()):
-        print("cpu %s %.6f" % (name, sec))
+        print("%s %s %.6f" % (kind, name, sec))
 
 
 def wait_gone(tids):
@@ -156,7 +159,7 @@ def main():
             except OSError:
                 print("reused closed")
     elif sys.argv[1] == "lockstep":
-        lockstep(1.5)
+        lockstep(1.5, sys.argv[2] if len(sys.argv) > 2 else "cpu")
     elif sys.argv[1] == "limit":
         stop = threading.Event()
         threads = [threading.Thread(target=stop.wait) for _ in range(40)]
