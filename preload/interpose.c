@@ -60,8 +60,8 @@ static struct {
 	int		quiet;
 	_Atomic int	told;	/* the line about it was printed */
 	/* glibc's functions of the exec family that are not one syscall. */
-	_Atomic(interpose_execvpe_fn)	execvpe;
-	_Atomic(interpose_fexecve_fn)	fexecve;
+	_Atomic(void *)	execvpe;
+	_Atomic(void *)	fexecve;
 } interpose;
 
 
@@ -81,29 +81,31 @@ interpose_tell(const struct sigaction *sa)
 	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
 }
 
-/* glibc's execvpe() and fexecve(), looked up once. */
+/* glibc's function called name, looked up once into *slot. */
+static void *
+interpose_next(_Atomic(void *) *slot, const char *name)
+{
+	void	*fn = atomic_load(slot);
+
+	if (fn == NULL) {
+		fn = dlsym(RTLD_NEXT, name);
+		atomic_store(slot, fn);
+	}
+	return fn;
+}
+
 static interpose_execvpe_fn
 interpose_next_execvpe(void)
 {
-	interpose_execvpe_fn	fn = atomic_load(&interpose.execvpe);
-
-	if (fn == NULL) {
-		fn = (interpose_execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
-		atomic_store(&interpose.execvpe, fn);
-	}
-	return fn;
+	return (interpose_execvpe_fn)interpose_next(&interpose.execvpe,
+	    "execvpe");
 }
 
 static interpose_fexecve_fn
 interpose_next_fexecve(void)
 {
-	interpose_fexecve_fn	fn = atomic_load(&interpose.fexecve);
-
-	if (fn == NULL) {
-		fn = (interpose_fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
-		atomic_store(&interpose.fexecve, fn);
-	}
-	return fn;
+	return (interpose_fexecve_fn)interpose_next(&interpose.fexecve,
+	    "fexecve");
 }
 
 /*

@@ -755,13 +755,14 @@ sampler_gil(const struct sampler_python *py, uintptr_t ts)
  * Wall mode: was the thread running?  Idle when its CPU clock advanced by
  * less than half the time the sample stands for since its previous sample
  * (span_ns, sampler_span()): it slept, waited for I/O, a lock or the GIL
- * (or for a CPU, on a loaded machine).  A waiting thread woken by the signal runs a few microseconds
- * (and the handler a few more) before it waits again, so it stays idle;
- * and the running samples of a thread add up to its CPU time.  Woken (see
- * sampler_slow_sample()), it is running.  The clock is read at the end of
- * the sample, so the walk's own cost is not counted as running next time:
- * a system call, not the vDSO.  A sample at the idle rate reads it once
- * more at its start, to split its time before the walk.
+ * (or for a CPU, on a loaded machine).  A waiting thread woken by the
+ * signal runs a few microseconds (and the handler a few more) before it
+ * waits again, so it stays idle; and the running samples of a thread add
+ * up to its CPU time.  Woken (see sampler_slow_sample()), it is running.
+ * The clock is read at the end of the sample, so the walk's own cost is
+ * not counted as running next time: a system call, not the vDSO.  A
+ * sample at the idle rate reads it once more at its start, to split its
+ * time before the walk.
  */
 static unsigned int
 sampler_state(uint64_t span_ns, int woken)
@@ -792,6 +793,17 @@ sampler_span(uint64_t weight_ns, uint64_t now)
 	return weight_ns;
 }
 
+/* A duration or a CLOCK_MONOTONIC time in ns, as a timespec. */
+static struct timespec
+sampler_timespec(uint64_t ns)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = (time_t)(ns / 1000000000ULL);
+	ts.tv_nsec = (long)(ns % 1000000000ULL);
+	return ts;
+}
+
 /*
  * Sample the calling thread every period (slow: every idle_slowdown
  * periods, and arm the wake timer for one period of its CPU time; else
@@ -804,13 +816,11 @@ sampler_pace(const struct sampler *s, int slow)
 	uint64_t		ns = s->period_ns *
 				    (slow ? s->idle_slowdown : 1);
 
-	its.it_interval.tv_sec = (time_t)(ns / 1000000000ULL);
-	its.it_interval.tv_nsec = (long)(ns % 1000000000ULL);
+	its.it_interval = sampler_timespec(ns);
 	its.it_value = its.it_interval;
 	memset(&wake, 0, sizeof wake);
 	if (slow) {
-		wake.it_interval.tv_sec = (time_t)(s->period_ns / 1000000000ULL);
-		wake.it_interval.tv_nsec = (long)(s->period_ns % 1000000000ULL);
+		wake.it_interval = sampler_timespec(s->period_ns);
 		wake.it_value = wake.it_interval;
 	}
 	if (timer_settime(sampler_wake_timer, 0, &wake, NULL) != 0)
@@ -1202,10 +1212,8 @@ sampler_wall_step(const struct sampler *s, uint64_t now, int overrun)
 		return;
 	}
 	next = due + sampler_jitter(s->period_ns, now ^ sampler_tid);
-	its.it_interval.tv_sec = (time_t)(s->period_ns / 1000000000ULL);
-	its.it_interval.tv_nsec = (long)(s->period_ns % 1000000000ULL);
-	its.it_value.tv_sec = (time_t)(next / 1000000000ULL);
-	its.it_value.tv_nsec = (long)(next % 1000000000ULL);
+	its.it_interval = sampler_timespec(s->period_ns);
+	its.it_value = sampler_timespec(next);
 	if (timer_settime(sampler_tick_timer, TIMER_ABSTIME, &its, NULL) == 0) {
 		sampler_wall_due = next;
 		sampler_wall_left = SAMPLER_WALL_EVERY - 1;

@@ -208,9 +208,9 @@ void		sampler_forget_tid(void);
  * Wall mode, normal context, in the thread itself: its sampling timer
  * (CLOCK_MONOTONIC, every period), which the handler re-arms every
  * SAMPLER_WALL_EVERY ticks of the full rate for a random step
- * (sampler_jitter()), and if has_wake a
- * disarmed timer on its own CPU clock, both signalling the thread, the
- * second with sigchain_cookie[SIGCHAIN_WAKE].  Waking a thread that waits (for a lock,
+ * (sampler_jitter()), and if has_wake a disarmed timer on its own CPU
+ * clock, both signalling the thread, the second with
+ * sigchain_cookie[SIGCHAIN_WAKE].  Waking a thread that waits (for a lock,
  * the GIL, I/O) to sample it costs about as much CPU as the handler, and
  * its stack does not change while it waits: after SAMPLER_IDLE_STREAK idle
  * samples in a row the handler stretches the sampling timer's period by

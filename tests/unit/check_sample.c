@@ -79,6 +79,18 @@ make_code(const char *name, const char *qual, const char *file, int first)
 	return code;
 }
 
+/* Move frame f of code to byte offset addr. */
+static void
+move_frame(uint8_t *f, uint8_t *code, int addr)
+{
+	if (l->frames == PYFRAMES_OBJECT) {
+		int lasti = addr / l->lasti_scale;
+
+		memcpy(f + l->frame_lasti, &lasti, sizeof lasti);
+	} else
+		put_ptr(f, l->frame_instr, code + l->code_code + addr);
+}
+
 /* A frame running code at byte offset addr, linked to back. */
 static uint8_t *
 make_frame(uint8_t *code, int addr, uint8_t *back)
@@ -87,14 +99,9 @@ make_frame(uint8_t *code, int addr, uint8_t *back)
 
 	put_ptr(f, l->frame_back, back);
 	put_ptr(f, l->frame_code, code);
-	if (l->frames == PYFRAMES_OBJECT) {
-		int lasti = addr / l->lasti_scale;
-
+	if (l->frames == PYFRAMES_OBJECT)
 		put_ptr(f, l->ob_type, &type_frame);
-		memcpy(f + l->frame_lasti, &lasti, sizeof lasti);
-	} else {
-		put_ptr(f, l->frame_instr, code + l->code_code + addr);
-	}
+	move_frame(f, code, addr);
 	return f;
 }
 
@@ -286,18 +293,6 @@ START_TEST(test_basic_stack)
 	ck_assert_uint_eq(atomic_load(&s.stats.codes), 3);
 }
 END_TEST
-
-/* Move frame f of code to byte offset addr. */
-static void
-move_frame(uint8_t *f, uint8_t *code, int addr)
-{
-	if (l->frames == PYFRAMES_OBJECT) {
-		int lasti = addr / l->lasti_scale;
-
-		memcpy(f + l->frame_lasti, &lasti, sizeof lasti);
-	} else
-		put_ptr(f, l->frame_instr, code + l->code_code + addr);
-}
 
 /*
  * stats.moved counts every sample, and in a forked child only those whose
