@@ -101,6 +101,8 @@ static __thread uint64_t		 sampler_rand;
 #define SAMPLER_NATIVE_SKIP	32
 static __thread uint64_t	sampler_native[SAMPLER_MAX_NATIVE +
 				    SAMPLER_NATIVE_SKIP];
+/* The handler's own frames in the last such walk, in any thread. */
+static _Atomic int		sampler_handler_frames;
 
 /*
  * Set while this thread unwinds inside the handler: sigprocmask() is then
@@ -565,6 +567,25 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 	uint64_t	pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	int		n, i;
 
+	/*
+	 * First a short walk, to a few frames above the interrupted one.  An
+	 * address libunwind's cache has not seen goes through unw_step(),
+	 * whose conservative checks turn on memory validation in the cursor,
+	 * and nothing turns it off again (libunwind's dwarf_set_validate()
+	 * can only set the flag): every stack page the rest of that walk
+	 * reads then costs mincore(), read() and write() (only the last four
+	 * pages are remembered).  The interrupted address is new in many
+	 * samples, as it is any instruction of the program, and so is the call
+	 * site it returns to now and then.  On 3.8 with 200 Python frames that
+	 * was six validations per sample, eighteen system calls, and a median
+	 * handler time four times larger.  The short walk takes those misses
+	 * on a cursor of its own, and the full one finds them cached.  It
+	 * costs about 50 ns when nothing is new.
+	 */
+	i = atomic_load_explicit(&sampler_handler_frames,
+	    memory_order_relaxed);
+	if (i > 0)
+		(void)unw_backtrace((void **)sampler_native, i + 6);
 	n = unw_backtrace((void **)sampler_native,
 	    (int)(cap + SAMPLER_NATIVE_SKIP));
 	for (i = 0; i < n && i < SAMPLER_NATIVE_SKIP; i++)
@@ -574,6 +595,8 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 		*flags |= STACK_NATIVE_FAILED;
 		return 0;
 	}
+	atomic_store_explicit(&sampler_handler_frames, i,
+	    memory_order_relaxed);
 	if ((unsigned int)n == cap + SAMPLER_NATIVE_SKIP)
 		*flags |= STACK_NATIVE_TRUNCATED;
 	if ((unsigned int)(n - i) > cap)

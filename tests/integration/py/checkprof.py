@@ -1117,6 +1117,44 @@ def check_native(res, minor, top, source):
     check_native_off(res, Run(os.path.join(top, "nonative")))
 
 
+# --- unwind.sh --------------------------------------------------------------
+
+def check_unwind(res, minor, d):
+    """mapdeep.py 100 deep: the native stacks reach that deep, and libunwind
+    made at most 4 mincore() calls per dl_iterate_phdr() call (d/counts,
+    written by ext/countmincore.c)."""
+    run = Run(d)
+    prof = run.profile()
+    problems = run.problems()
+    depths = []
+    if prof:
+        for frames, count in prof.stacks:
+            if any(py_frame(f) and f.name == "burn" for f in frames):
+                depths.extend([sum(1 for f in frames if native_frame(f))]
+                              * count)
+    depths.sort()
+    median = depths[len(depths) // 2] if depths else 0
+    res.check("native stacks of burn() 100 calls down: median %d native "
+              "frames (at least 100) over %d samples" % (median, len(depths)),
+              not problems and median >= 100,
+              problems + stacks_text(prof, 2))
+
+    text = (read(os.path.join(d, "counts")) or "").strip()
+    fields = text.split()
+    counts = [int(f) for f in fields] if len(fields) == 2 and \
+        all(f.isdigit() for f in fields) else None
+    per = None
+    if counts and counts[1] >= 50:
+        per = counts[0] / counts[1]
+    res.check("libunwind's validation stays off: %s mincore() calls for %s "
+              "new addresses, %s each (at most 4)"
+              % (counts[0] if counts else "-", counts[1] if counts else "-",
+                 "%.2f" % per if per is not None else "-"),
+              not problems and per is not None and per <= 4.0,
+              problems + ["counts file (mincore, dl_iterate_phdr; at least "
+                          "50 new addresses needed): %r" % text[:300]])
+
+
 TESTS = {
     "split": check_split,
     "names": check_names,
@@ -1130,6 +1168,7 @@ TESTS = {
     "unsupported": check_unsupported,
     "not_python": check_not_python,
     "native": check_native,
+    "unwind": check_unwind,
 }
 
 
