@@ -597,10 +597,16 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 	}
 	atomic_store_explicit(&sampler_handler_frames, i,
 	    memory_order_relaxed);
-	if ((unsigned int)n == cap + SAMPLER_NATIVE_SKIP)
+	/*
+	 * More than cap frames from the interrupted one: the stack is cut.
+	 * The walk's limit leaves room for SAMPLER_NATIVE_SKIP frames of the
+	 * handler, more than it has, so the walk can end past cap without
+	 * reaching its limit: that stack is cut too.
+	 */
+	if ((unsigned int)(n - i) > cap) {
 		*flags |= STACK_NATIVE_TRUNCATED;
-	if ((unsigned int)(n - i) > cap)
 		n = i + (int)cap;
+	}
 	memmove(sampler_native, sampler_native + i,
 	    (size_t)(n - i) * sizeof sampler_native[0]);
 	return (unsigned int)(n - i);

@@ -742,13 +742,32 @@ START_TEST(test_sigprocmask_outside_handler)
 END_TEST
 
 /*
+ * A one-frame Python stack on 3.12 and the handler on SIGPROF, unwinding
+ * native stacks the way given by loop index i; *prev gets the old action.
+ */
+static void
+setup_native_signal(int i, struct sigaction *prev)
+{
+	struct sigaction	sa;
+
+	setup_version(12);
+	set_top(make_frame(make_code("a", "a", "x.py", 1), 2, NULL));
+	s.unwind = i == 0 ? SAMPLER_UNWIND_TRACE : SAMPLER_UNWIND_STEP;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sampler_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGPROF, &sa, prev), 0);
+}
+
+/*
  * A real SIGPROF through the handler with native stacks on, both ways of
  * unwinding: the native stack is recorded, and afterwards the thread's
  * signal mask is what it was and sigprocmask() works again.
  */
 START_TEST(test_native_signal_keeps_mask)
 {
-	struct sigaction	 sa, prev;
+	struct sigaction	 prev;
 	const struct sample_stack *st = NULL;
 	const void		*p;
 	unsigned int		 type;
@@ -756,15 +775,8 @@ START_TEST(test_native_signal_keeps_mask)
 	sigset_t		 set;
 	int			 nstacks = 0;
 
-	setup_version(12);
-	set_top(make_frame(make_code("a", "a", "x.py", 1), 2, NULL));
+	setup_native_signal(_i, &prev);
 	s.native_depth = 64;
-	s.unwind = _i == 0 ? SAMPLER_UNWIND_TRACE : SAMPLER_UNWIND_STEP;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = sampler_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	ck_assert_int_eq(sigaction(SIGPROF, &sa, &prev), 0);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
@@ -1440,6 +1452,70 @@ START_TEST(test_perf_jitter)
 }
 END_TEST
 
+/*
+ * Recurse n calls deeper, then take one sample, its native stack cut to cap
+ * frames: its frame count and flags.
+ */
+static __attribute__((noinline)) void
+sample_at_depth(int n, unsigned int cap, unsigned int *nnative,
+    unsigned int *flags)
+{
+	const struct sample_stack *st;
+	const void		*p;
+	unsigned int		 type;
+	size_t			 len;
+	int			 nstacks = 0;
+
+	if (n > 0) {
+		sample_at_depth(n - 1, cap, nnative, flags);
+		/* Not a tail call: each level keeps its frame. */
+		__asm__ volatile("" ::: "memory");
+		return;
+	}
+	s.native_depth = cap;
+	sampler_set(&s);
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	sampler_set(NULL);
+	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
+		if (type != SAMPLE_REC_CODE) {
+			st = p;
+			*nnative = st->nnative;
+			*flags = st->flags;
+			nstacks++;
+		}
+		ring_release(&s.ring);
+	}
+	ck_assert_int_eq(nstacks, 1);
+}
+
+/*
+ * A native stack longer than PYSIG_NATIVE_DEPTH by any number of frames is
+ * cut to it and marked truncated (the report then merges it as far as it
+ * goes instead of calling it a mismatch); one that fits is not.  Both ways
+ * of unwinding.
+ */
+START_TEST(test_native_truncated)
+{
+	struct sigaction	 prev;
+	unsigned int		 full = 0, n = 0, flags = 0, cut;
+
+	setup_native_signal(_i, &prev);
+	sample_at_depth(50, SAMPLER_MAX_NATIVE, &full, &flags);
+	ck_assert_uint_eq(flags & (STACK_NATIVE_FAILED | STACK_NATIVE_TRUNCATED),
+	    0);
+	ck_assert_uint_gt(full, 50);
+	for (cut = 0; cut <= 45; cut++) {
+		flags = 0;
+		sample_at_depth(50, full - cut, &n, &flags);
+		ck_assert_uint_eq(n, full - cut);
+		ck_assert_uint_eq(flags & STACK_NATIVE_FAILED, 0);
+		ck_assert_uint_eq(flags & STACK_NATIVE_TRUNCATED,
+		    cut == 0 ? 0 : STACK_NATIVE_TRUNCATED);
+	}
+	ck_assert_int_eq(sigaction(SIGPROF, &prev, NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1458,6 +1534,7 @@ main(void)
 	tcase_add_test(tc, test_task_clock);
 	tcase_add_test(tc, test_perf_jitter);
 	tcase_add_loop_test(tc, test_native_signal_keeps_mask, 0, 2);
+	tcase_add_loop_test(tc, test_native_truncated, 0, 2);
 	tcase_add_loop_test(tc, test_basic_stack, 0, NMINORS);
 	tcase_add_loop_test(tc, test_no_python, 0, NMINORS);
 	tcase_add_loop_test(tc, test_moved_since_fork, 0, NMINORS);
