@@ -103,6 +103,8 @@ static __thread uint64_t	sampler_native[SAMPLER_MAX_NATIVE +
 				    SAMPLER_NATIVE_SKIP];
 /* The handler's own frames in the last such walk, in any thread. */
 static _Atomic int		sampler_handler_frames;
+/* Frames past the interrupted one that the short first walk goes. */
+#define SAMPLER_WARM_FRAMES	5
 
 /*
  * Set while this thread unwinds inside the handler: sigprocmask() is then
@@ -585,7 +587,8 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 	i = atomic_load_explicit(&sampler_handler_frames,
 	    memory_order_relaxed);
 	if (i > 0)
-		(void)unw_backtrace((void **)sampler_native, i + 6);
+		(void)unw_backtrace((void **)sampler_native,
+		    i + 1 + SAMPLER_WARM_FRAMES);
 	n = unw_backtrace((void **)sampler_native,
 	    (int)(cap + SAMPLER_NATIVE_SKIP));
 	for (i = 0; i < n && i < SAMPLER_NATIVE_SKIP; i++)
