@@ -761,6 +761,34 @@ setup_native_signal(int i, struct sigaction *prev)
 }
 
 /*
+ * Raise one SIGPROF through the handler and drain the ring: the header of
+ * the one stack record it wrote (there must be exactly one).
+ */
+static struct sample_stack
+sample_once(void)
+{
+	struct sample_stack	 out;
+	const void		*p;
+	unsigned int		 type;
+	size_t			 len;
+	int			 nstacks = 0;
+
+	memset(&out, 0, sizeof out);
+	sampler_set(&s);
+	ck_assert_int_eq(raise(SIGPROF), 0);
+	sampler_set(NULL);
+	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
+		if (type != SAMPLE_REC_CODE) {
+			memcpy(&out, p, sizeof out);
+			nstacks++;
+		}
+		ring_release(&s.ring);
+	}
+	ck_assert_int_eq(nstacks, 1);
+	return out;
+}
+
+/*
  * A real SIGPROF through the handler with native stacks on, both ways of
  * unwinding: the native stack is recorded, and afterwards the thread's
  * signal mask is what it was and sigprocmask() works again.
@@ -768,12 +796,8 @@ setup_native_signal(int i, struct sigaction *prev)
 START_TEST(test_native_signal_keeps_mask)
 {
 	struct sigaction	 prev;
-	const struct sample_stack *st = NULL;
-	const void		*p;
-	unsigned int		 type;
-	size_t			 len;
+	struct sample_stack	 st;
 	sigset_t		 set;
-	int			 nstacks = 0;
 
 	setup_native_signal(_i, &prev);
 	s.native_depth = 64;
@@ -781,23 +805,12 @@ START_TEST(test_native_signal_keeps_mask)
 	sigaddset(&set, SIGUSR1);
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
 
-	sampler_set(&s);
-	ck_assert_int_eq(raise(SIGPROF), 0);
-	sampler_set(NULL);
-
-	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
-		if (type != SAMPLE_REC_CODE) {
-			st = p;
-			nstacks++;
-			ck_assert_uint_eq(st->flags & STACK_NATIVE, STACK_NATIVE);
-			ck_assert_uint_eq(st->flags & STACK_NATIVE_FAILED, 0);
-			/* This test function and main, at least. */
-			ck_assert_uint_ge(st->nnative, 2);
-			ck_assert_uint_eq(st->nframes, 1);
-		}
-		ring_release(&s.ring);
-	}
-	ck_assert_int_eq(nstacks, 1);
+	st = sample_once();
+	ck_assert_uint_eq(st.flags & STACK_NATIVE, STACK_NATIVE);
+	ck_assert_uint_eq(st.flags & STACK_NATIVE_FAILED, 0);
+	/* This test function and main, at least. */
+	ck_assert_uint_ge(st.nnative, 2);
+	ck_assert_uint_eq(st.nframes, 1);
 	ck_assert_int_eq(blocked(SIGUSR1), 1);
 	ck_assert_int_eq(blocked(SIGPROF), 0);
 	sigemptyset(&set);
@@ -1460,11 +1473,7 @@ static __attribute__((noinline)) void
 sample_at_depth(int n, unsigned int cap, unsigned int *nnative,
     unsigned int *flags)
 {
-	const struct sample_stack *st;
-	const void		*p;
-	unsigned int		 type;
-	size_t			 len;
-	int			 nstacks = 0;
+	struct sample_stack	st;
 
 	if (n > 0) {
 		sample_at_depth(n - 1, cap, nnative, flags);
@@ -1473,19 +1482,9 @@ sample_at_depth(int n, unsigned int cap, unsigned int *nnative,
 		return;
 	}
 	s.native_depth = cap;
-	sampler_set(&s);
-	ck_assert_int_eq(raise(SIGPROF), 0);
-	sampler_set(NULL);
-	while ((p = ring_peek(&s.ring, &type, &len)) != NULL) {
-		if (type != SAMPLE_REC_CODE) {
-			st = p;
-			*nnative = st->nnative;
-			*flags = st->flags;
-			nstacks++;
-		}
-		ring_release(&s.ring);
-	}
-	ck_assert_int_eq(nstacks, 1);
+	st = sample_once();
+	*nnative = st.nnative;
+	*flags = st.flags;
 }
 
 /*
