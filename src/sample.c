@@ -567,7 +567,7 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
     unsigned int *flags)
 {
 	uint64_t	pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	int		n, i;
+	int		n, i, known;
 
 	/*
 	 * First a short walk, to a few frames above the interrupted one.  An
@@ -584,11 +584,11 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 	 * on a cursor of its own, and the full one finds them cached.  It
 	 * costs about 50 ns when nothing is new.
 	 */
-	i = atomic_load_explicit(&sampler_handler_frames,
+	known = atomic_load_explicit(&sampler_handler_frames,
 	    memory_order_relaxed);
-	if (i > 0)
+	if (known > 0)
 		(void)unw_backtrace((void **)sampler_native,
-		    i + 1 + SAMPLER_WARM_FRAMES);
+		    known + 1 + SAMPLER_WARM_FRAMES);
 	n = unw_backtrace((void **)sampler_native,
 	    (int)(cap + SAMPLER_NATIVE_SKIP));
 	for (i = 0; i < n && i < SAMPLER_NATIVE_SKIP; i++)
@@ -598,8 +598,10 @@ sampler_unwind_trace(unsigned int cap, const ucontext_t *uc,
 		*flags |= STACK_NATIVE_FAILED;
 		return 0;
 	}
-	atomic_store_explicit(&sampler_handler_frames, i,
-	    memory_order_relaxed);
+	/* Stored only when it changes: every thread's handler reads it. */
+	if (i != known)
+		atomic_store_explicit(&sampler_handler_frames, i,
+		    memory_order_relaxed);
 	/*
 	 * More than cap frames from the interrupted one: the stack is cut.
 	 * The walk's limit leaves room for SAMPLER_NATIVE_SKIP frames of the
